@@ -1,0 +1,55 @@
+#pragma once
+// pvcd's configuration: one table of keys (name, type, bounds, default, help)
+// drives the TOML file, the command-line flags (the key with '-' for '_')
+// and --help. Flags override the file. Any unknown key or bad value is an
+// error naming the key.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config_values.hpp"
+
+namespace pvc {
+
+struct config {
+  endpoint http{"127.0.0.1", 8080};
+  endpoint udp{"127.0.0.1", 8080};
+  endpoint admin{"127.0.0.1", 8081};
+  std::string data_dir = "pvcd-data";
+  std::chrono::milliseconds flush_interval{1000};
+  unsigned threads = 0;  // 0 = one per core, resolved at load time
+  std::string timezone = "Asia/Ho_Chi_Minh";
+  std::string log_level = "info";
+  std::size_t max_sites = 1000;
+  std::chrono::milliseconds http_idle_timeout{30'000};
+  std::size_t http_max_body = 16 * 1024;
+  std::size_t udp_receive_buffer = 8u << 20;
+  bool sync_writes = true;
+};
+
+// What load_config decided: run with `cfg`, or exit now with `exit_code`
+// after printing `message` (help, version or an error) to stdout/stderr.
+struct config_outcome {
+  std::optional<config> cfg;
+  int exit_code = 0;
+  std::string message;
+};
+
+config_outcome load_config(int argc, char** argv);
+
+// Applies one key from text, as a flag would; "" on success, else the error.
+// Exposed for tests.
+std::string set_config_key(config& cfg, const std::string& key, const std::string& value);
+
+// Every key with its help line, for docs and --help.
+struct config_key_doc {
+  std::string name;
+  std::string type;
+  std::string default_value;
+  std::string help;
+};
+std::vector<config_key_doc> config_key_docs();
+
+}  // namespace pvc

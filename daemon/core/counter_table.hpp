@@ -1,0 +1,115 @@
+#pragma once
+// The in-memory counter table: one shard per I/O thread. A shard is written
+// only by its own thread with plain (relaxed, lock-free) operations, so a hot
+// article hit from every thread never shares a cache line; the flusher merges
+// the shards.
+//
+//   I/O thread i ──record()──► shard i: active delta_table (today)
+//                                       sealed tables (earlier days, waiting)
+//   flusher ──(runs on thread i)── drain() ──► tables handed over whole
+//           ──(later, on thread i)── recycle(table) ──► reused, no allocation
+//
+// Thread-safety: record/reject/drain/recycle only on the shard's owner
+// thread. stats() and current_day() may be read from any thread.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/delta_table.hpp"
+#include "core/hit_parser.hpp"
+#include "core/reject_reason.hpp"
+#include "core/site_registry.hpp"
+
+namespace pvc {
+
+// A counter written by one thread and read by others (metrics): a relaxed
+// load-add-store compiles to a plain add, with no locked instruction.
+class owned_counter {
+ public:
+  void add(std::uint64_t n) noexcept {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void set(std::uint64_t v) noexcept { value_.store(v, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+struct shard_stats {
+  std::array<owned_counter, transport_count> hits_accepted;  // hit requests/lines
+  std::array<owned_counter, transport_count> views_accepted;  // sum of their COUNTs
+  std::array<std::array<owned_counter, reject_reason_count>, transport_count> hits_rejected;
+  owned_counter udp_datagrams;
+  owned_counter udp_kernel_drops;  // latest SO_RXQ_OVFL value of this thread's socket
+};
+
+class counter_table;
+
+class alignas(64) counter_shard {
+ public:
+  explicit counter_shard(counter_table& table);
+
+  // Counts a parsed hit. Returns false (and counts the rejection) when the
+  // site is new and the site limit is reached.
+  bool record(const hit& h, transport t);
+  void reject(transport t, reject_reason r) noexcept {
+    stats_.hits_rejected[static_cast<std::size_t>(t)][static_cast<std::size_t>(r)].add(1);
+  }
+
+  // Moves every table with counts into `out` and starts a fresh one.
+  void drain(std::vector<std::unique_ptr<delta_table>>& out);
+  // Gives a drained (and reset) table back for reuse.
+  void recycle(std::unique_ptr<delta_table> table);
+
+  shard_stats& stats() noexcept { return stats_; }
+  const shard_stats& stats() const noexcept { return stats_; }
+  // Keys held right now (approximate when read from another thread).
+  std::size_t tracked_keys() const noexcept { return tracked_keys_.get(); }
+
+ private:
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept;
+  };
+
+  void start_day(std::int32_t day);
+  std::unique_ptr<delta_table> take_spare();
+
+  counter_table& table_;
+  std::unique_ptr<delta_table> active_;
+  std::vector<std::unique_ptr<delta_table>> sealed_;
+  std::vector<std::unique_ptr<delta_table>> spares_;
+  std::unordered_set<std::string, string_hash, std::equal_to<>> admitted_sites_;
+  owned_counter tracked_keys_;
+  shard_stats stats_;
+};
+
+class counter_table {
+ public:
+  counter_table(std::size_t shard_count, site_registry& sites, std::int32_t today);
+
+  counter_shard& shard(std::size_t i) { return *shards_[i]; }
+  const counter_shard& shard(std::size_t i) const { return *shards_[i]; }
+  std::size_t shard_count() const noexcept { return shards_.size(); }
+  site_registry& sites() noexcept { return sites_; }
+  const site_registry& sites() const noexcept { return sites_; }
+
+  // The local day that new hits belong to. Advanced by the daemon's clock at
+  // local midnight; shards seal their table when they see it change.
+  std::int32_t current_day() const noexcept { return day_.load(std::memory_order_relaxed); }
+  void set_current_day(std::int32_t day) noexcept { day_.store(day, std::memory_order_relaxed); }
+
+ private:
+  // Own cache line: read by every hit on every thread, written once a day.
+  alignas(64) std::atomic<std::int32_t> day_;
+  site_registry& sites_;
+  std::vector<std::unique_ptr<counter_shard>> shards_;
+};
+
+}  // namespace pvc

@@ -1,0 +1,66 @@
+#pragma once
+// Counts for (site, article) keys gathered by one I/O thread for one local
+// day between two flushes. Open addressing with linear probing over 24-byte
+// slots; key bytes live in one arena. `reset` keeps both allocations, so a
+// table reused across flushes stops allocating once it has seen its busiest
+// interval: a hit for a key already present costs a hash, a probe and an add.
+//
+// Not thread-safe: one thread writes it; it is handed to the flusher whole.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace pvc {
+
+class delta_table {
+ public:
+  explicit delta_table(std::size_t initial_slots = 1024);
+
+  // Adds n views to (site, article). Ids must already be validated
+  // (1..200 bytes each).
+  void add(std::string_view site, std::string_view article, std::uint64_t n);
+
+  // Empties the table for `day`, keeping its memory.
+  void reset(std::int32_t day);
+
+  std::int32_t day() const noexcept { return day_; }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::uint64_t total() const noexcept { return total_; }
+  std::size_t memory_bytes() const noexcept {
+    return slots_.capacity() * sizeof(slot) + keys_.capacity();
+  }
+
+  // fn(site, article, count) for every key, in no particular order.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    for (const slot& s : slots_) {
+      if (s.count == 0) continue;
+      const char* k = keys_.data() + s.key_offset;
+      fn(std::string_view(k, s.site_len), std::string_view(k + s.site_len, s.article_len),
+         s.count);
+    }
+  }
+
+ private:
+  struct slot {
+    std::uint64_t hash;
+    std::uint64_t count;  // 0 marks an empty slot: a stored key always has count >= 1
+    std::uint32_t key_offset;
+    std::uint16_t site_len;
+    std::uint16_t article_len;
+  };
+  static_assert(sizeof(slot) == 24);
+
+  void grow();
+
+  std::vector<slot> slots_;
+  std::vector<char> keys_;
+  std::size_t mask_;
+  std::size_t size_ = 0;
+  std::uint64_t total_ = 0;
+  std::uint64_t seed_;
+  std::int32_t day_ = 0;
+};
+
+}  // namespace pvc

@@ -1,0 +1,31 @@
+#pragma once
+// Minimal JSON text output for the read API: ids are visible ASCII, so only
+// '"' and '\\' ever need escaping, but every control byte is handled anyway.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pvc {
+
+inline void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+inline void append_json_number(std::string& out, std::uint64_t v) { out += std::to_string(v); }
+
+}  // namespace pvc

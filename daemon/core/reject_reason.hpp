@@ -1,0 +1,36 @@
+#pragma once
+// Why a hit was not counted. The set is fixed so that metrics and dashboards
+// see a stable label set; every value has a stable snake_case name.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace pvc {
+
+enum class reject_reason : std::uint8_t {
+  malformed,    // the request or line does not follow the wire format
+  bad_site,     // SITE is empty, too long or has bytes outside 0x21-0x7E
+  bad_article,  // same for ARTICLE
+  bad_count,    // COUNT is not an integer in 1..1000000
+  site_limit,   // a new site past the configured max_sites
+};
+
+inline constexpr std::size_t reject_reason_count = 5;
+
+inline constexpr std::array<std::string_view, reject_reason_count> reject_reason_names = {
+    "malformed", "bad_site", "bad_article", "bad_count", "site_limit"};
+
+constexpr std::string_view name_of(reject_reason r) {
+  return reject_reason_names[static_cast<std::size_t>(r)];
+}
+
+// Where a hit came in; a label on the accepted/rejected metrics.
+enum class transport : std::uint8_t { http, udp, admin };
+inline constexpr std::size_t transport_count = 3;
+inline constexpr std::array<std::string_view, transport_count> transport_names = {"http", "udp",
+                                                                                  "admin"};
+constexpr std::string_view name_of(transport t) {
+  return transport_names[static_cast<std::size_t>(t)];
+}
+
+}  // namespace pvc

@@ -1,0 +1,57 @@
+#pragma once
+// HTTP/1.1 listener (Boost.Beast over Asio): one SO_REUSEPORT acceptor per
+// I/O thread, keep-alive sessions that live and die on the thread that
+// accepted them, a zero-copy request parser and prebuilt response headers.
+//
+// Limits on every read, each for a reason:
+//   - header bytes: 8 KiB, what nginx allows by default; beacons need ~1 KiB
+//   - body bytes: http_max_body (16 KiB default); a sendBeacon body is tiny
+//   - idle/slow: a request must arrive within the idle timeout of the
+//     previous one (or of the connection), which also ends slowloris drips
+//
+// Thread-safety: start/stop from the main thread; sessions run on their thread.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "core/config_values.hpp"
+#include "core/reject_reason.hpp"
+
+namespace pvc {
+
+class io_threads;
+class router;
+class counter_table;
+
+struct http_limits {
+  std::size_t header_bytes = 8 * 1024;
+  std::size_t body_bytes = 16 * 1024;
+  std::chrono::milliseconds idle_timeout{30'000};
+};
+
+class http_listener {
+ public:
+  // Binds and starts accepting on every I/O thread. Returns null and sets
+  // `error` (naming the address) when the address cannot be bound.
+  static std::unique_ptr<http_listener> start(io_threads& threads, const endpoint& where,
+                                              const router& routes, counter_table& table,
+                                              transport kind, const http_limits& limits,
+                                              std::string& error);
+  ~http_listener();
+
+  // The address actually bound (the real port when 0 was asked).
+  const endpoint& bound() const noexcept;
+  // Stops accepting and closes idle connections; busy ones close after
+  // their current response.
+  void stop();
+  // Closes every connection still open (after the shutdown grace period).
+  void close_all();
+
+  struct impl;
+
+ private:
+  explicit http_listener(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace pvc

@@ -1,0 +1,181 @@
+#include "store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <unordered_map>
+
+#include "core/store_keys.hpp"
+
+namespace pvc {
+namespace {
+
+// Adds 8-byte little-endian counts. Associative, so RocksDB may combine
+// operands in any grouping during compaction.
+class count_add_operator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice* existing,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* /*logger*/) const override {
+    std::uint64_t base = 0;
+    std::uint64_t add = 0;
+    if (existing && !keys::decode_count(existing->ToStringView(), base)) return false;
+    if (!keys::decode_count(value.ToStringView(), add)) return false;
+    *new_value = keys::encode_count(base + add);
+    return true;
+  }
+  const char* Name() const override { return "pvc.count_add"; }
+};
+
+std::uint64_t read_count(const rocksdb::Status& s, const std::string& value) {
+  std::uint64_t v = 0;
+  if (s.ok()) keys::decode_count(value, v);
+  return v;
+}
+
+}  // namespace
+
+struct store::impl {
+  std::string dir;
+  store_options options;
+  std::unique_ptr<rocksdb::DB> db;
+};
+
+store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+store::~store() {
+  if (impl_ && impl_->db) {
+    // Flush memtables so the next start does not replay a long WAL.
+    impl_->db->FlushWAL(true).PermitUncheckedError();
+    impl_->db->Close().PermitUncheckedError();
+  }
+}
+
+const std::string& store::dir() const noexcept { return impl_->dir; }
+
+std::unique_ptr<store> store::open(const std::string& dir, const store_options& options,
+                                   std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "data_dir: cannot create " + dir + ": " + ec.message();
+    return nullptr;
+  }
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.merge_operator = std::make_shared<count_add_operator>();
+  o.IncreaseParallelism(2);
+  o.max_background_jobs = 2;
+  // Counters are tiny; a modest memtable keeps RSS predictable.
+  o.write_buffer_size = 32u << 20;
+  o.keep_log_file_num = 3;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
+  if (!s.ok()) {
+    error = "data_dir: cannot open the store in " + dir + ": " + s.ToString();
+    return nullptr;
+  }
+  auto p = std::make_unique<impl>();
+  p->dir = dir;
+  p->options = options;
+  p->db.reset(raw);
+  return std::unique_ptr<store>(new store(std::move(p)));
+}
+
+std::string store::apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s;
+  for (const delta_table* t : tables) {
+    const std::string day = day_key(t->day());
+    const std::string month = month_key(t->day());
+    // Site sums for this table's day, so a flush writes one operand per site
+    // and day rather than one per article. Views point into the table.
+    std::unordered_map<std::string_view, std::uint64_t> site_sums;
+    t->for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
+      const std::string v = keys::encode_count(n);
+      if (s.ok()) s = batch.Merge(keys::article_total(site, article), v);
+      if (s.ok()) s = batch.Merge(keys::article_day(day, site, article), v);
+      site_sums[site] += n;
+    });
+    for (const auto& [site, n] : site_sums) {
+      const std::string v = keys::encode_count(n);
+      if (s.ok()) s = batch.Merge(keys::site_total(site), v);
+      if (s.ok()) s = batch.Merge(keys::site_day(day, site), v);
+      if (s.ok()) s = batch.Merge(keys::site_month(month, site), v);
+      if (s.ok()) s = batch.Put(keys::site_marker(site), "");
+    }
+  }
+  if (s.ok()) s = batch.Put(keys::flush_seq, keys::encode_count(flush_seq));
+  if (!s.ok()) return "building the batch: " + s.ToString();
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options.sync;
+  s = impl_->db->Write(wo, &batch);
+  if (!s.ok()) return s.ToString();
+  return {};
+}
+
+bool store::last_flush_seq(std::uint64_t& out) const {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), keys::flush_seq, &value);
+  if (s.IsNotFound()) {
+    out = 0;
+    return true;
+  }
+  return s.ok() && keys::decode_count(value, out);
+}
+
+std::vector<std::string> store::sites() const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) {
+    out.emplace_back(it->key().ToStringView().substr(1));
+  }
+  return out;
+}
+
+views_snapshot store::read_views(std::string_view site,
+                                 std::span<const std::string_view> articles,
+                                 day_number today) const {
+  const std::string today_key = day_key(today);
+  std::vector<std::string> key_strings = {
+      keys::site_total(site),
+      keys::site_day(today_key, site),
+      keys::site_day(day_key(today - 1), site),
+      keys::site_month(month_key(today), site),
+  };
+  for (std::string_view a : articles) {
+    key_strings.push_back(keys::article_total(site, a));
+    key_strings.push_back(keys::article_day(today_key, site, a));
+  }
+  std::vector<rocksdb::Slice> slices(key_strings.begin(), key_strings.end());
+  std::vector<std::string> values;
+  // One snapshot for every key, so the figures are consistent with each other.
+  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::vector<rocksdb::Status> st = impl_->db->MultiGet(ro, slices, &values);
+  impl_->db->ReleaseSnapshot(snap);
+
+  views_snapshot out;
+  for (const rocksdb::Status& one : st) {
+    if (!one.ok() && !one.IsNotFound()) {
+      out.error = one.ToString();
+      return out;
+    }
+  }
+  out.site.total = read_count(st[0], values[0]);
+  out.site.today = read_count(st[1], values[1]);
+  out.site.yesterday = read_count(st[2], values[2]);
+  out.site.this_month = read_count(st[3], values[3]);
+  out.articles.reserve(articles.size());
+  for (std::size_t i = 0; i < articles.size(); ++i) {
+    out.articles.push_back(
+        {read_count(st[4 + 2 * i], values[4 + 2 * i]), read_count(st[5 + 2 * i], values[5 + 2 * i])});
+  }
+  return out;
+}
+
+}  // namespace pvc

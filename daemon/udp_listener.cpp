@@ -1,0 +1,185 @@
+#include "udp_listener.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <vector>
+
+#include "core/counter_table.hpp"
+#include "core/hit_parser.hpp"
+#include "io_threads.hpp"
+
+namespace pvc {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using error_code = boost::system::error_code;
+
+// Datagrams per recvmmsg call: enough to amortise the syscall, small enough
+// that other work on the thread (HTTP, flush hand-offs) waits little.
+constexpr std::size_t batch_size = 32;
+// The largest UDP payload, so no datagram is ever truncated.
+constexpr std::size_t max_datagram = 65536;
+// Batches per wake-up before yielding back to the event loop.
+constexpr int batches_per_wake = 16;
+
+class worker {
+ public:
+  worker(asio::io_context& ctx, counter_shard& shard)
+      : socket_(ctx), shard_(shard), buffers_(batch_size * max_datagram) {
+    for (std::size_t i = 0; i < batch_size; ++i) {
+      iov_[i] = {buffers_.data() + i * max_datagram, max_datagram};
+    }
+  }
+
+  udp::socket& socket() { return socket_; }
+
+  void start() { wait(); }
+
+  void stop() {
+    stopping_ = true;
+    drain(4096);  // what the kernel already holds was sent before the stop (bounded: a sender may not stop)
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void wait() {
+    socket_.async_wait(udp::socket::wait_read, [this](error_code ec) {
+      if (ec || stopping_) return;
+      drain(batches_per_wake);
+      wait();
+    });
+  }
+
+  void drain(int max_batches) {
+    for (int b = 0; b < max_batches; ++b) {
+      for (std::size_t i = 0; i < batch_size; ++i) {
+        msgs_[i].msg_hdr = {};
+        msgs_[i].msg_hdr.msg_iov = &iov_[i];
+        msgs_[i].msg_hdr.msg_iovlen = 1;
+        msgs_[i].msg_hdr.msg_control = control_[i].data();
+        msgs_[i].msg_hdr.msg_controllen = control_[i].size();
+      }
+      const int n = ::recvmmsg(socket_.native_handle(), msgs_.data(), batch_size, MSG_DONTWAIT,
+                               nullptr);
+      if (n <= 0) return;  // EAGAIN: the queue is empty
+      for (int i = 0; i < n; ++i) handle(msgs_[i], i);
+      if (static_cast<std::size_t>(n) < batch_size) return;
+    }
+  }
+
+  void handle(const mmsghdr& m, int index) {
+    shard_.stats().udp_datagrams.add(1);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m.msg_hdr), c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        std::uint32_t drops = 0;
+        std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
+        shard_.stats().udp_kernel_drops.set(drops);
+      }
+    }
+    const std::string_view datagram(static_cast<const char*>(iov_[index].iov_base), m.msg_len);
+    hit_scratch scratch;
+    for_each_udp_line(datagram, [&](std::string_view line) {
+      const hit_result r = parse_udp_line(line, scratch);
+      if (r.ok) {
+        shard_.record(r.value, transport::udp);
+      } else {
+        shard_.reject(transport::udp, r.reason);
+      }
+    });
+  }
+
+  udp::socket socket_;
+  counter_shard& shard_;
+  std::vector<char> buffers_;
+  std::array<iovec, batch_size> iov_{};
+  std::array<mmsghdr, batch_size> msgs_{};
+  std::array<std::array<char, CMSG_SPACE(sizeof(std::uint32_t))>, batch_size> control_{};
+  bool stopping_ = false;
+};
+
+bool open_socket(udp::socket& s, const udp::endpoint& ep, const udp_options& o,
+                 std::string& error) {
+  error_code ec;
+  s.open(ep.protocol(), ec);
+  const int fd = s.native_handle();
+  int one = 1;
+  if (!ec && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    ec.assign(errno, boost::system::system_category());
+  }
+  if (!ec && ::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) != 0) {
+    ec.assign(errno, boost::system::system_category());
+  }
+  if (!ec) s.bind(ep, ec);
+  if (ec) {
+    error = ec.message();
+    return false;
+  }
+  s.non_blocking(true, ec);
+  int want = static_cast<int>(o.receive_buffer);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  int got = 0;
+  socklen_t len = sizeof got;
+  ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+  // Linux reports twice the usable size; net.core.rmem_max caps the request.
+  if (got / 2 < want) {
+    spdlog::warn("event=udp_rcvbuf_capped wanted={} got={} hint=\"raise net.core.rmem_max\"",
+                 want, got / 2);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct udp_listener::impl {
+  io_threads& threads;
+  endpoint bound;
+  std::vector<std::unique_ptr<worker>> workers;
+};
+
+udp_listener::udp_listener(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+udp_listener::~udp_listener() = default;
+
+const endpoint& udp_listener::bound() const noexcept { return impl_->bound; }
+
+std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const endpoint& where,
+                                                  counter_table& table, const udp_options& options,
+                                                  std::string& error) {
+  auto p = std::make_unique<impl>(impl{threads, where, {}});
+  error_code ec;
+  udp::endpoint ep(asio::ip::make_address(where.host, ec), where.port);
+  if (ec) {
+    error = "bad address " + where.host;
+    return nullptr;
+  }
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    auto w = std::make_unique<worker>(threads.context(i), table.shard(i));
+    std::string why;
+    if (!open_socket(w->socket(), ep, options, why)) {
+      error = "cannot bind UDP " + format_endpoint(where) + ": " + why;
+      return nullptr;
+    }
+    if (i == 0) {
+      ep.port(w->socket().local_endpoint().port());
+      p->bound.port = ep.port();
+    }
+    p->workers.push_back(std::move(w));
+  }
+  for (std::size_t i = 0; i < p->workers.size(); ++i) {
+    asio::post(threads.context(i), [w = p->workers[i].get()] { w->start(); });
+  }
+  return std::unique_ptr<udp_listener>(new udp_listener(std::move(p)));
+}
+
+void udp_listener::stop() {
+  for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
+    impl_->threads.run_on(i, [w = impl_->workers[i].get()] { w->stop(); });
+  }
+}
+
+}  // namespace pvc
