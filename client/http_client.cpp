@@ -41,7 +41,8 @@ std::optional<server_url> parse_server_url(std::string_view url) {
   std::size_t slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   if (slash != std::string_view::npos) out.base_path = std::string(url.substr(slash));
-  while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
+  while (!out.base_path.empty() && out.base_path.back() == '/')
+    out.base_path.pop_back();
   if (authority.empty()) return std::nullopt;
   if (authority.front() == '[') {
     std::size_t close = authority.find(']');

@@ -28,7 +28,8 @@ struct failure {
 
 std::string views_path(const std::string& site, const std::vector<std::string>& ids) {
   std::string p = "/api/v1/views?s=" + url_encode(site);
-  for (const auto& id : ids) p += "&a=" + url_encode(id);
+  for (const auto& id : ids)
+    p += "&a=" + url_encode(id);
   return p;
 }
 
@@ -39,7 +40,8 @@ pvc::client::http_result call(const pvc::client::server_url& server, std::string
   if (!r.error.empty()) throw failure{r.connected ? exit_server : exit_connection, r.error};
   if (r.status < 200 || r.status > 299) {
     std::string body = r.body;
-    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r'))
+      body.pop_back();
     throw failure{exit_server, "server answered " + std::to_string(r.status) + ": " + body};
   }
   return r;
@@ -109,7 +111,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (*total) {
-      std::printf("%llu\n", static_cast<unsigned long long>(number(views(*server, site, {}), "total")));
+      std::printf("%llu\n",
+                  static_cast<unsigned long long>(number(views(*server, site, {}), "total")));
     } else if (*get) {
       json::object o = views(*server, site, ids);
       const json::value* arts = o.if_contains("articles");

@@ -1,14 +1,14 @@
 #include "config.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <toml++/toml.h>
 #include <charconv>
 #include <functional>
 #include <map>
 #include <thread>
-#include <toml++/toml.h>
 
 #include "core/calendar.hpp"
 #include "version.hpp"
@@ -45,8 +45,8 @@ setter duration_key(std::chrono::milliseconds config::*field, const char* key,
     auto d = parse_duration(v);
     if (!d) return bad(key, v, "expected a duration such as 250ms, 1s, 5m");
     if (*d < lo || *d > hi) {
-      return bad(key, v, fmt::format("must be within {}..{}", format_duration(lo),
-                                     format_duration(hi)));
+      return bad(key, v,
+                 fmt::format("must be within {}..{}", format_duration(lo), format_duration(hi)));
     }
     c.*field = *d;
     return {};
@@ -78,11 +78,14 @@ setter size_key(std::size_t config::*field, const char* key, std::uint64_t lo, s
 const std::vector<key_spec>& key_table() {
   using namespace std::chrono_literals;
   static const std::vector<key_spec> table = {
-      {"http", "HOST:PORT", "127.0.0.1:8080", "public HTTP listener (beacons, read API); port 0 picks a free port",
+      {"http", "HOST:PORT", "127.0.0.1:8080",
+       "public HTTP listener (beacons, read API); port 0 picks a free port",
        endpoint_key(&config::http, "http")},
-      {"udp", "HOST:PORT", "127.0.0.1:8080", "UDP listener for 'SITE ARTICLE [COUNT]' lines; port 0 picks a free port",
+      {"udp", "HOST:PORT", "127.0.0.1:8080",
+       "UDP listener for 'SITE ARTICLE [COUNT]' lines; port 0 picks a free port",
        endpoint_key(&config::udp, "udp")},
-      {"admin", "HOST:PORT", "127.0.0.1:8081", "admin HTTP listener (/metrics, pvctl); keep it on loopback",
+      {"admin", "HOST:PORT", "127.0.0.1:8081",
+       "admin HTTP listener (/metrics, pvctl); keep it on loopback",
        endpoint_key(&config::admin, "admin")},
       {"data_dir", "DIR", "pvcd-data", "directory of the RocksDB store (created if missing)",
        [](config& c, const std::string& v) -> std::string {
@@ -90,9 +93,11 @@ const std::vector<key_spec>& key_table() {
          c.data_dir = v;
          return {};
        }},
-      {"flush_interval", "DURATION", "1s", "how often counts are written to the store (10ms..60s); a crash loses at most this much",
+      {"flush_interval", "DURATION", "1s",
+       "how often counts are written to the store (10ms..60s); a crash loses at most this much",
        duration_key(&config::flush_interval, "flush_interval", 10ms, 60s)},
-      {"threads", "N", "number of cores", "I/O threads (1..64), each with its own sockets and counter shard",
+      {"threads", "N", "number of cores",
+       "I/O threads (1..64), each with its own sockets and counter shard",
        integer_key(&config::threads, "threads", 1, 64)},
       {"timezone", "NAME", "Asia/Ho_Chi_Minh", "IANA time zone whose midnight starts a new day",
        [](config& c, const std::string& v) -> std::string {
@@ -104,16 +109,19 @@ const std::vector<key_spec>& key_table() {
        }},
       {"log_level", "LEVEL", "info", "trace, debug, info, warn, error or off",
        [](config& c, const std::string& v) -> std::string {
-         static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+         static const std::vector<std::string> levels = {"trace", "debug", "info",
+                                                         "warn",  "error", "off"};
          if (std::find(levels.begin(), levels.end(), v) == levels.end()) {
            return bad("log_level", v, "expected trace, debug, info, warn, error or off");
          }
          c.log_level = v;
          return {};
        }},
-      {"max_sites", "N", "1000", "most sites counted (1..1000000); hits for new sites past it are rejected (site_limit)",
+      {"max_sites", "N", "1000",
+       "most sites counted (1..1000000); hits for new sites past it are rejected (site_limit)",
        integer_key(&config::max_sites, "max_sites", 1, 1'000'000)},
-      {"http_idle_timeout", "DURATION", "30s", "close an HTTP connection idle this long (100ms..1h)",
+      {"http_idle_timeout", "DURATION", "30s",
+       "close an HTTP connection idle this long (100ms..1h)",
        duration_key(&config::http_idle_timeout, "http_idle_timeout", 100ms, 1h)},
       {"http_max_body", "SIZE", "16KiB", "largest beacon request body accepted (64..1MiB)",
        size_key(&config::http_max_body, "http_max_body", 64, 1u << 20)},
@@ -121,9 +129,12 @@ const std::vector<key_spec>& key_table() {
        size_key(&config::udp_receive_buffer, "udp_receive_buffer", 64u << 10, 1u << 30)},
       {"sync_writes", "BOOL", "true", "fsync the store's log on every flush (survives power loss)",
        [](config& c, const std::string& v) -> std::string {
-         if (v == "true") c.sync_writes = true;
-         else if (v == "false") c.sync_writes = false;
-         else return bad("sync_writes", v, "expected true or false");
+         if (v == "true")
+           c.sync_writes = true;
+         else if (v == "false")
+           c.sync_writes = false;
+         else
+           return bad("sync_writes", v, "expected true or false");
          return {};
        }},
   };
@@ -150,8 +161,7 @@ std::string apply_file(config& cfg, const std::string& path) {
   try {
     doc = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return fmt::format("config: {}: {} (line {})", path, e.description(),
-                       e.source().begin.line);
+    return fmt::format("config: {}: {} (line {})", path, e.description(), e.source().begin.line);
   }
   for (const auto& [key, node] : doc) {
     const std::string name(key.str());
@@ -175,7 +185,8 @@ std::string set_config_key(config& cfg, const std::string& key, const std::strin
 
 std::vector<config_key_doc> config_key_docs() {
   std::vector<config_key_doc> out;
-  for (const auto& k : key_table()) out.push_back({k.name, k.type, k.default_value, k.help});
+  for (const auto& k : key_table())
+    out.push_back({k.name, k.type, k.default_value, k.help});
   return out;
 }
 

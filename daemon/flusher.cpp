@@ -35,10 +35,12 @@ void flusher::drain_all() {
     free_[i].clear();
     run_on_shard_(i, [&, i] {
       counter_shard& shard = table_.shard(i);
-      for (auto& t : give_back) shard.recycle(std::move(t));
+      for (auto& t : give_back)
+        shard.recycle(std::move(t));
       shard.drain(drained);
     });
-    for (auto& t : drained) pending_.push_back({i, std::move(t)});
+    for (auto& t : drained)
+      pending_.push_back({i, std::move(t)});
   }
 }
 
@@ -107,10 +109,9 @@ std::string flusher::flush_once() {
   stats_.keys.fetch_add(keys, std::memory_order_relaxed);
   stats_.views.fetch_add(views, std::memory_order_relaxed);
   stats_.pending_keys.store(0, std::memory_order_relaxed);
-  stats_.last_success_unix.store(
-      std::chrono::duration<double>(now_().time_since_epoch()).count(), std::memory_order_relaxed);
-  spdlog::debug("event=flush seq={} keys={} views={} ms={:.2f}", seq, keys, views,
-                seconds * 1000);
+  stats_.last_success_unix.store(std::chrono::duration<double>(now_().time_since_epoch()).count(),
+                                 std::memory_order_relaxed);
+  spdlog::debug("event=flush seq={} keys={} views={} ms={:.2f}", seq, keys, views, seconds * 1000);
   return {};
 }
 

@@ -78,10 +78,10 @@ class flusher {
   clock_fn now_;
   observer_fn observer_;
 
-  std::vector<held_table> pending_;  // drained, not yet written
+  std::vector<held_table> pending_;                              // drained, not yet written
   std::vector<std::vector<std::unique_ptr<delta_table>>> free_;  // per shard, to give back
-  std::uint64_t last_seq_ = 0;           // last sequence number known to be in the store
-  std::size_t attempted_ = 0;            // pending_[0, attempted_) went into a failed write
+  std::uint64_t last_seq_ = 0;  // last sequence number known to be in the store
+  std::size_t attempted_ = 0;   // pending_[0, attempted_) went into a failed write
   bool retrying_ = false;
 
   flusher_stats stats_;

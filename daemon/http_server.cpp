@@ -79,17 +79,28 @@ class request_parser final : public http::basic_parser<true> {
 
 std::string_view reason_phrase(unsigned status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -121,8 +132,7 @@ class session;
 
 // Everything of one listener that lives on one I/O thread.
 struct worker {
-  worker(asio::io_context& c, const router& r, counter_shard& s, transport k,
-         const http_limits& l)
+  worker(asio::io_context& c, const router& r, counter_shard& s, transport k, const http_limits& l)
       : ctx(c), acceptor(c), retry_timer(c), routes(r), shard(s), kind(k), limits(l) {}
 
   asio::io_context& ctx;
@@ -175,8 +185,9 @@ class session : public std::enable_shared_from_this<session> {
     parser_->body_limit(w_.limits.body_bytes);
     deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
     reading_ = true;
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(error_code ec) {
@@ -212,8 +223,9 @@ class session : public std::enable_shared_from_this<session> {
     keep_alive_ = keep_alive;
     format_head(head_, res_, keep_alive);
     std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head_),
-        head_only_ ? asio::const_buffer{} : asio::buffer(res_.payload().data(), res_.payload().size())};
+        asio::buffer(head_), head_only_
+                                 ? asio::const_buffer{}
+                                 : asio::buffer(res_.payload().data(), res_.payload().size())};
     deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
     asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
       self->on_write(ec);
@@ -281,12 +293,14 @@ void worker::stop() {
   retry_timer.cancel();
   // Copy: stop() may end sessions, which edit the set.
   std::vector<session*> current(sessions.begin(), sessions.end());
-  for (session* s : current) s->stop();
+  for (session* s : current)
+    s->stop();
 }
 
 void worker::close_all() {
   std::vector<session*> current(sessions.begin(), sessions.end());
-  for (session* s : current) s->close();
+  for (session* s : current)
+    s->close();
 }
 
 bool open_acceptor(tcp::acceptor& a, const tcp::endpoint& ep, std::string& error) {
@@ -320,7 +334,9 @@ struct http_listener::impl {
 http_listener::http_listener(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 http_listener::~http_listener() = default;
 
-const endpoint& http_listener::bound() const noexcept { return impl_->bound; }
+const endpoint& http_listener::bound() const noexcept {
+  return impl_->bound;
+}
 
 std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const endpoint& where,
                                                     const router& routes, counter_table& table,

@@ -56,7 +56,8 @@ void io_threads::run_on(std::size_t i, std::function<void()> fn) {
 }
 
 void io_threads::release() {
-  for (auto& g : guards_) g.reset();
+  for (auto& g : guards_)
+    g.reset();
 }
 
 bool io_threads::wait_idle(std::chrono::milliseconds grace) {
@@ -71,8 +72,10 @@ bool io_threads::wait_idle(std::chrono::milliseconds grace) {
 }
 
 void io_threads::stop_and_join() {
-  for (auto& ctx : contexts_) ctx->stop();
-  for (auto& t : threads_) t.join();
+  for (auto& ctx : contexts_)
+    ctx->stop();
+  for (auto& t : threads_)
+    t.join();
   threads_.clear();
   running_ = false;
 }

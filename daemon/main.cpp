@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   if (!db) return fail_start(error);
 
   pvc::site_registry sites(cfg.max_sites);
-  for (const auto& s : db->sites()) sites.preload(s);
+  for (const auto& s : db->sites())
+    sites.preload(s);
   const auto now = std::chrono::system_clock::now();
   pvc::counter_table table(cfg.threads, sites, pvc::calendar::day_of(now));
 
@@ -86,16 +87,17 @@ int main(int argc, char** argv) {
   if (!http) return fail_start("http: " + error);
   pvc::http_limits admin_limits = limits;
   admin_limits.body_bytes = 1u << 20;
-  auto admin = pvc::http_listener::start(io, cfg.admin, admin_routes, table,
-                                         pvc::transport::admin, admin_limits, error);
+  auto admin = pvc::http_listener::start(io, cfg.admin, admin_routes, table, pvc::transport::admin,
+                                         admin_limits, error);
   if (!admin) return fail_start("admin: " + error);
   auto udp = pvc::udp_listener::start(io, cfg.udp, table, {cfg.udp_receive_buffer}, error);
   if (!udp) return fail_start("udp: " + error);
 
-  spdlog::info("event=starting version={} revision={} threads={} data_dir={} timezone={} "
-               "flush_interval_ms={} sites={}",
-               pvc::version, pvc::revision, cfg.threads, cfg.data_dir, cfg.timezone,
-               cfg.flush_interval.count(), sites.size());
+  spdlog::info(
+      "event=starting version={} revision={} threads={} data_dir={} timezone={} "
+      "flush_interval_ms={} sites={}",
+      pvc::version, pvc::revision, cfg.threads, cfg.data_dir, cfg.timezone,
+      cfg.flush_interval.count(), sites.size());
   spdlog::info("event=listening transport=http address={}", pvc::format_endpoint(http->bound()));
   spdlog::info("event=listening transport=udp address={}", pvc::format_endpoint(udp->bound()));
   spdlog::info("event=listening transport=admin address={}", pvc::format_endpoint(admin->bound()));

@@ -30,8 +30,10 @@ MetricFamily family(std::string name, std::string help, MetricType type) {
 void add_sample(MetricFamily& f, std::vector<ClientMetric::Label> labels, double value) {
   ClientMetric m;
   m.label = std::move(labels);
-  if (f.type == MetricType::Counter) m.counter.value = value;
-  else m.gauge.value = value;
+  if (f.type == MetricType::Counter)
+    m.counter.value = value;
+  else
+    m.gauge.value = value;
   f.metric.push_back(std::move(m));
 }
 
@@ -41,11 +43,11 @@ class pvcd_collector final : public prometheus::Collectable {
   pvcd_collector(const counter_table& t, const flusher& f) : table_(t), flusher_(f) {}
 
   std::vector<MetricFamily> Collect() const override {
-    auto accepted = family("pvcd_hits_accepted_total", "Hits counted, by transport.",
-                           MetricType::Counter);
-    auto views = family("pvcd_views_accepted_total",
-                        "Views counted (hits weighted by their COUNT), by transport.",
-                        MetricType::Counter);
+    auto accepted =
+        family("pvcd_hits_accepted_total", "Hits counted, by transport.", MetricType::Counter);
+    auto views =
+        family("pvcd_views_accepted_total",
+               "Views counted (hits weighted by their COUNT), by transport.", MetricType::Counter);
     auto rejected = family("pvcd_hits_rejected_total", "Hits refused, by transport and reason.",
                            MetricType::Counter);
     for (std::size_t t = 0; t < transport_count; ++t) {
@@ -55,7 +57,8 @@ class pvcd_collector final : public prometheus::Collectable {
         const shard_stats& st = table_.shard(s).stats();
         a += st.hits_accepted[t].get();
         v += st.views_accepted[t].get();
-        for (std::size_t k = 0; k < reject_reason_count; ++k) r[k] += st.hits_rejected[t][k].get();
+        for (std::size_t k = 0; k < reject_reason_count; ++k)
+          r[k] += st.hits_rejected[t][k].get();
       }
       const std::string tn(transport_names[t]);
       add_sample(accepted, {{"transport", tn}}, static_cast<double>(a));
@@ -79,20 +82,24 @@ class pvcd_collector final : public prometheus::Collectable {
     add_sample(dr, {}, static_cast<double>(drops));
 
     const flusher_stats& fs = flusher_.stats();
-    auto flushes = family("pvcd_flushes_total", "Flushes written to the store.", MetricType::Counter);
+    auto flushes =
+        family("pvcd_flushes_total", "Flushes written to the store.", MetricType::Counter);
     add_sample(flushes, {}, static_cast<double>(fs.flushes.load()));
-    auto errors = family("pvcd_flush_errors_total", "Flush attempts that failed.", MetricType::Counter);
+    auto errors =
+        family("pvcd_flush_errors_total", "Flush attempts that failed.", MetricType::Counter);
     add_sample(errors, {}, static_cast<double>(fs.errors.load()));
     auto keys = family("pvcd_flushed_keys_total", "Keys written by flushes.", MetricType::Counter);
     add_sample(keys, {}, static_cast<double>(fs.keys.load()));
     auto last = family("pvcd_last_flush_timestamp_seconds",
                        "Unix time of the last successful flush.", MetricType::Gauge);
     add_sample(last, {}, fs.last_success_unix.load());
-    auto tk = family("pvcd_tracked_keys",
-                     "Keys held in memory: counted since the last flush, or held after a failed one.",
-                     MetricType::Gauge);
+    auto tk =
+        family("pvcd_tracked_keys",
+               "Keys held in memory: counted since the last flush, or held after a failed one.",
+               MetricType::Gauge);
     add_sample(tk, {}, static_cast<double>(tracked + fs.pending_keys.load()));
-    auto sites = family("pvcd_sites", "Sites known to pvcd (bounded by max_sites).", MetricType::Gauge);
+    auto sites =
+        family("pvcd_sites", "Sites known to pvcd (bounded by max_sites).", MetricType::Gauge);
     add_sample(sites, {}, static_cast<double>(table_.sites().size()));
     auto info = family("pvcd_build_info", "pvcd version and revision.", MetricType::Gauge);
     add_sample(info, {{"revision", revision}, {"version", version}}, 1);
@@ -113,7 +120,8 @@ struct metrics::impl {
   std::shared_ptr<pvcd_collector> collector;
 };
 
-metrics::metrics(const counter_table& table, const flusher& flush) : impl_(std::make_unique<impl>()) {
+metrics::metrics(const counter_table& table, const flusher& flush)
+    : impl_(std::make_unique<impl>()) {
   impl_->collector = std::make_shared<pvcd_collector>(table, flush);
   auto& h = prometheus::BuildHistogram()
                 .Name("pvcd_flush_duration_seconds")

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -36,7 +37,8 @@ void method_not_allowed(http_response& res, std::string_view allow) {
 bool is_form_body(std::string_view content_type) {
   auto semi = content_type.find(';');
   std::string_view media = content_type.substr(0, semi);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  while (!media.empty() && media.back() == ' ')
+    media.remove_suffix(1);
   // Media types are case-insensitive; browsers send them in lower case.
   auto iequals = [](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -68,8 +70,7 @@ void split_target(std::string_view target, std::string_view& path, std::string_v
   query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 }
 
-void router::handle(const http_request_view& req, http_response& res,
-                    counter_shard& shard) const {
+void router::handle(const http_request_view& req, http_response& res, counter_shard& shard) const {
   std::string_view path, query;
   split_target(req.target, path, query);
   const bool get = req.method == "GET" || req.method == "HEAD";
@@ -109,8 +110,8 @@ void router::handle(const http_request_view& req, http_response& res,
   text(res, 404, "not found");
 }
 
-void router::hit(const http_request_view& req, std::string_view query, bool gif,
-                 http_response& res, counter_shard& shard) const {
+void router::hit(const http_request_view& req, std::string_view query, bool gif, http_response& res,
+                 counter_shard& shard) const {
   hit_scratch scratch;
   const std::string_view body = is_form_body(req.content_type) ? req.body : std::string_view{};
   const hit_result r = parse_http_hit(query, body, scratch);
@@ -165,8 +166,10 @@ void router::views(std::string_view query, http_response& res) const {
   for_each_form_field(query, [&](std::string_view name, std::string_view value) {
     if (name == "s") raw_site = value;
     if (name == "a") {
-      if (raw_articles.size() == max_articles_per_view_request) too_many = true;
-      else raw_articles.push_back(value);
+      if (raw_articles.size() == max_articles_per_view_request)
+        too_many = true;
+      else
+        raw_articles.push_back(value);
     }
   });
   if (too_many) return text(res, 400, "malformed: at most 100 articles per request");
@@ -182,7 +185,10 @@ void router::views(std::string_view query, http_response& res) const {
     if (a.status != id_status::ok) {
       return text(res, 400, "bad_article: an article is not a valid id");
     }
-    articles.push_back(a.value);
+    // A repeated id is answered once: JSON object keys must be unique.
+    if (std::find(articles.begin(), articles.end(), a.value) == articles.end()) {
+      articles.push_back(a.value);
+    }
   }
   const views_snapshot snap = ctx_.db.read_views(site.value, articles, ctx_.table.current_day());
   if (!snap.error.empty()) return text(res, 500, "store read failed");
@@ -191,7 +197,8 @@ void router::views(std::string_view query, http_response& res) const {
   out.clear();
   out += "{\"site\":";
   append_json_string(out, site.value);
-  fmt::format_to(std::back_inserter(out), ",\"total\":{},\"today\":{},\"yesterday\":{},\"this_month\":{},\"articles\":{{",
+  fmt::format_to(std::back_inserter(out),
+                 ",\"total\":{},\"today\":{},\"yesterday\":{},\"this_month\":{},\"articles\":{{",
                  snap.site.total, snap.site.today, snap.site.yesterday, snap.site.this_month);
   for (std::size_t i = 0; i < articles.size(); ++i) {
     if (i) out += ',';

@@ -26,7 +26,7 @@ struct http_request_view {
 struct http_response {
   unsigned status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
-  std::string body;             // owned text (reused across requests)
+  std::string body;              // owned text (reused across requests)
   std::string_view static_body;  // used instead of `body` when non-empty
   std::string_view allow;        // Allow header for 405
   bool cors = false;             // Access-Control-Allow-Origin: *

@@ -54,7 +54,9 @@ store::~store() {
   }
 }
 
-const std::string& store::dir() const noexcept { return impl_->dir; }
+const std::string& store::dir() const noexcept {
+  return impl_->dir;
+}
 
 std::unique_ptr<store> store::open(const std::string& dir, const store_options& options,
                                    std::string& error) {
@@ -136,8 +138,7 @@ std::vector<std::string> store::sites() const {
   return out;
 }
 
-views_snapshot store::read_views(std::string_view site,
-                                 std::span<const std::string_view> articles,
+views_snapshot store::read_views(std::string_view site, std::span<const std::string_view> articles,
                                  day_number today) const {
   const std::string today_key = day_key(today);
   std::vector<std::string> key_strings = {
@@ -172,8 +173,8 @@ views_snapshot store::read_views(std::string_view site,
   out.site.this_month = read_count(st[3], values[3]);
   out.articles.reserve(articles.size());
   for (std::size_t i = 0; i < articles.size(); ++i) {
-    out.articles.push_back(
-        {read_count(st[4 + 2 * i], values[4 + 2 * i]), read_count(st[5 + 2 * i], values[5 + 2 * i])});
+    out.articles.push_back({read_count(st[4 + 2 * i], values[4 + 2 * i]),
+                            read_count(st[5 + 2 * i], values[5 + 2 * i])});
   }
   return out;
 }

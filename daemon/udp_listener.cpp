@@ -42,7 +42,8 @@ class worker {
 
   void stop() {
     stopping_ = true;
-    drain(4096);  // what the kernel already holds was sent before the stop (bounded: a sender may not stop)
+    drain(4096);  // what the kernel already holds was sent before the stop (bounded: a sender may
+                  // not stop)
     error_code ignored;
     socket_.close(ignored);
   }
@@ -65,17 +66,19 @@ class worker {
         msgs_[i].msg_hdr.msg_control = control_[i].data();
         msgs_[i].msg_hdr.msg_controllen = control_[i].size();
       }
-      const int n = ::recvmmsg(socket_.native_handle(), msgs_.data(), batch_size, MSG_DONTWAIT,
-                               nullptr);
+      const int n =
+          ::recvmmsg(socket_.native_handle(), msgs_.data(), batch_size, MSG_DONTWAIT, nullptr);
       if (n <= 0) return;  // EAGAIN: the queue is empty
-      for (int i = 0; i < n; ++i) handle(msgs_[i], i);
+      for (int i = 0; i < n; ++i)
+        handle(msgs_[i], i);
       if (static_cast<std::size_t>(n) < batch_size) return;
     }
   }
 
   void handle(const mmsghdr& m, int index) {
     shard_.stats().udp_datagrams.add(1);
-    for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&m.msg_hdr), c)) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr); c;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&m.msg_hdr), c)) {
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
         std::uint32_t drops = 0;
         std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
@@ -122,14 +125,18 @@ bool open_socket(udp::socket& s, const udp::endpoint& ep, const udp_options& o,
   }
   s.non_blocking(true, ec);
   int want = static_cast<int>(o.receive_buffer);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  // SO_RCVBUFFORCE passes net.core.rmem_max when pvcd has CAP_NET_ADMIN;
+  // without it, fall back to the capped SO_RCVBUF.
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  }
   int got = 0;
   socklen_t len = sizeof got;
   ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
   // Linux reports twice the usable size; net.core.rmem_max caps the request.
   if (got / 2 < want) {
-    spdlog::warn("event=udp_rcvbuf_capped wanted={} got={} hint=\"raise net.core.rmem_max\"",
-                 want, got / 2);
+    spdlog::warn("event=udp_rcvbuf_capped wanted={} got={} hint=\"raise net.core.rmem_max\"", want,
+                 got / 2);
   }
   return true;
 }
@@ -145,7 +152,9 @@ struct udp_listener::impl {
 udp_listener::udp_listener(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 udp_listener::~udp_listener() = default;
 
-const endpoint& udp_listener::bound() const noexcept { return impl_->bound; }
+const endpoint& udp_listener::bound() const noexcept {
+  return impl_->bound;
+}
 
 std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const endpoint& where,
                                                   counter_table& table, const udp_options& options,

@@ -58,8 +58,8 @@ day_number calendar::day_of(time_point t) noexcept {
   const std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   ::localtime_r(&tt, &tm);
-  return from_civil({tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1),
-                     static_cast<unsigned>(tm.tm_mday)});
+  return from_civil(
+      {tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday)});
 }
 
 calendar::time_point calendar::next_midnight(time_point t) noexcept {

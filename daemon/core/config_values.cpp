@@ -29,11 +29,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto n = leading_number(text, unit);
   if (!n) return std::nullopt;
   std::uint64_t ms_per_unit = 0;
-  if (unit == "ms") ms_per_unit = 1;
-  else if (unit == "s") ms_per_unit = 1000;
-  else if (unit == "m") ms_per_unit = 60'000;
-  else if (unit == "h") ms_per_unit = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    ms_per_unit = 1;
+  else if (unit == "s")
+    ms_per_unit = 1000;
+  else if (unit == "m")
+    ms_per_unit = 60'000;
+  else if (unit == "h")
+    ms_per_unit = 3'600'000;
+  else
+    return std::nullopt;
   // Anything beyond a year is a typo, and keeps the multiplication far from overflow.
   if (*n > 366ull * 24 * 3'600'000 / ms_per_unit) return std::nullopt;
   return std::chrono::milliseconds(*n * ms_per_unit);
@@ -67,11 +72,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   auto n = leading_number(text, unit);
   if (!n) return std::nullopt;
   int shift = 0;
-  if (unit.empty()) shift = 0;
-  else if (unit == "KiB") shift = 10;
-  else if (unit == "MiB") shift = 20;
-  else if (unit == "GiB") shift = 30;
-  else return std::nullopt;
+  if (unit.empty())
+    shift = 0;
+  else if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else
+    return std::nullopt;
   if (*n > (std::uint64_t{1} << (62 - shift))) return std::nullopt;
   return *n << shift;
 }

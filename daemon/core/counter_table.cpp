@@ -22,7 +22,8 @@ bool counter_shard::record(const hit& h, transport t) {
     admitted_sites_.emplace(h.site);
   }
   const std::int32_t today = table_.current_day();
-  if (today != active_->day()) [[unlikely]] start_day(today);
+  if (today != active_->day()) [[unlikely]]
+    start_day(today);
   const std::size_t before = active_->size();
   active_->add(h.site, h.article, h.count);
   if (active_->size() != before) tracked_keys_.add(1);
@@ -48,7 +49,8 @@ std::unique_ptr<delta_table> counter_shard::take_spare() {
 }
 
 void counter_shard::drain(std::vector<std::unique_ptr<delta_table>>& out) {
-  for (auto& t : sealed_) out.push_back(std::move(t));
+  for (auto& t : sealed_)
+    out.push_back(std::move(t));
   sealed_.clear();
   const std::int32_t today = table_.current_day();
   if (!active_->empty()) {

@@ -42,7 +42,7 @@ class owned_counter {
 };
 
 struct shard_stats {
-  std::array<owned_counter, transport_count> hits_accepted;  // hit requests/lines
+  std::array<owned_counter, transport_count> hits_accepted;   // hit requests/lines
   std::array<owned_counter, transport_count> views_accepted;  // sum of their COUNTs
   std::array<std::array<owned_counter, reject_reason_count>, transport_count> hits_rejected;
   owned_counter udp_datagrams;

@@ -33,7 +33,8 @@ void delta_table::add(std::string_view site, std::string_view article, std::uint
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
     i = h & mask_;
-    while (slots_[i].count != 0) i = (i + 1) & mask_;
+    while (slots_[i].count != 0)
+      i = (i + 1) & mask_;
   }
   slot& s = slots_[i];
   s.hash = h;
@@ -53,7 +54,8 @@ void delta_table::grow() {
   for (const slot& s : slots_) {
     if (s.count == 0) continue;
     std::size_t i = s.hash & mask;
-    while (bigger[i].count != 0) i = (i + 1) & mask;
+    while (bigger[i].count != 0)
+      i = (i + 1) & mask;
     bigger[i] = s;
   }
   slots_.swap(bigger);

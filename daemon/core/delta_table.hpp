@@ -37,8 +37,7 @@ class delta_table {
     for (const slot& s : slots_) {
       if (s.count == 0) continue;
       const char* k = keys_.data() + s.key_offset;
-      fn(std::string_view(k, s.site_len), std::string_view(k + s.site_len, s.article_len),
-         s.count);
+      fn(std::string_view(k, s.site_len), std::string_view(k + s.site_len, s.article_len), s.count);
     }
   }
 

@@ -12,22 +12,32 @@ hit_result reject(reject_reason reason, std::string_view detail) {
 
 std::string_view site_detail(id_status s) {
   switch (s) {
-    case id_status::empty: return "site is empty";
-    case id_status::too_long: return "site is longer than 200 bytes";
-    case id_status::bad_byte: return "site has a byte outside visible ASCII";
-    case id_status::bad_escape: return "site has a bad %-escape";
-    case id_status::ok: break;
+    case id_status::empty:
+      return "site is empty";
+    case id_status::too_long:
+      return "site is longer than 200 bytes";
+    case id_status::bad_byte:
+      return "site has a byte outside visible ASCII";
+    case id_status::bad_escape:
+      return "site has a bad %-escape";
+    case id_status::ok:
+      break;
   }
   return "site is invalid";
 }
 
 std::string_view article_detail(id_status s) {
   switch (s) {
-    case id_status::empty: return "article is empty";
-    case id_status::too_long: return "article is longer than 200 bytes";
-    case id_status::bad_byte: return "article has a byte outside visible ASCII";
-    case id_status::bad_escape: return "article has a bad %-escape";
-    case id_status::ok: break;
+    case id_status::empty:
+      return "article is empty";
+    case id_status::too_long:
+      return "article is longer than 200 bytes";
+    case id_status::bad_byte:
+      return "article has a byte outside visible ASCII";
+    case id_status::bad_escape:
+      return "article has a bad %-escape";
+    case id_status::ok:
+      break;
   }
   return "article is invalid";
 }
@@ -36,7 +46,8 @@ std::string_view article_detail(id_status s) {
 hit_result make_hit(std::string_view raw_site, std::string_view raw_article, std::uint32_t count,
                     hit_scratch& scratch) {
   decoded_id site = decode_id(raw_site, scratch.site);
-  if (site.status != id_status::ok) return reject(reject_reason::bad_site, site_detail(site.status));
+  if (site.status != id_status::ok)
+    return reject(reject_reason::bad_site, site_detail(site.status));
   decoded_id article = decode_id(raw_article, scratch.article);
   if (article.status != id_status::ok) {
     return reject(reject_reason::bad_article, article_detail(article.status));
@@ -89,7 +100,8 @@ hit_result parse_http_hit(std::string_view query, std::string_view body, hit_scr
 hit_result parse_udp_line(std::string_view line, hit_scratch& scratch) {
   if (line.empty()) return reject(reject_reason::malformed, "empty line");
   std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return reject(reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
+  if (sp1 == std::string_view::npos)
+    return reject(reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
   std::string_view raw_site = line.substr(0, sp1);
   std::string_view rest = line.substr(sp1 + 1);
   std::size_t sp2 = rest.find(' ');

@@ -1,5 +1,6 @@
 #include "core/ids.hpp"
 
+#include <cstdint>
 #include <cstring>
 
 namespace pvc {
@@ -12,26 +13,65 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
-id_status check(std::string_view s) noexcept {
+// SWAR tests over eight bytes at once (the classic bit tricks): the hot path
+// looks at every byte of every id, and a byte loop costs ~4x more.
+constexpr std::uint64_t ones = 0x0101010101010101ULL;
+constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+// Some byte < n (exact as a yes/no for n <= 128).
+constexpr std::uint64_t has_less(std::uint64_t x, std::uint8_t n) {
+  return (x - ones * n) & ~x & highs;
+}
+// Some byte > 0x7E: adding 1 carries it into the high bit, or it is already set.
+constexpr std::uint64_t has_above_7e(std::uint64_t x) {
+  return ((x + ones) | x) & highs;
+}
+constexpr std::uint64_t has_byte(std::uint64_t x, std::uint8_t c) {
+  const std::uint64_t y = x ^ (ones * c);
+  return (y - ones) & ~y & highs;
+}
+
+struct byte_scan {
+  bool invisible = false;  // some byte outside 0x21..0x7E
+  bool escaped = false;    // some '%' or '+'
+};
+
+byte_scan scan(std::string_view s) noexcept {
+  std::uint64_t bad = 0, esc = 0;
+  const char* p = s.data();
+  std::size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    bad |= has_less(w, 0x21) | has_above_7e(w);
+    esc |= has_byte(w, '%') | has_byte(w, '+');
+  }
+  byte_scan out{bad != 0, esc != 0};
+  for (; n > 0; ++p, --n) {
+    const auto c = static_cast<unsigned char>(*p);
+    out.invisible |= c < 0x21 || c > 0x7E;
+    out.escaped |= c == '%' || c == '+';
+  }
+  return out;
+}
+
+id_status check(std::string_view s, bool invisible) noexcept {
   if (s.empty()) return id_status::empty;
   if (s.size() > max_id_bytes) return id_status::too_long;
-  if (!is_visible_ascii(s)) return id_status::bad_byte;
+  if (invisible) return id_status::bad_byte;
   return id_status::ok;
 }
 
 }  // namespace
 
 bool is_visible_ascii(std::string_view s) noexcept {
-  for (unsigned char c : s) {
-    if (c < 0x21 || c > 0x7E) return false;
-  }
-  return true;
+  return !scan(s).invisible;
 }
 
 decoded_id decode_id(std::string_view raw, id_buffer& scratch) noexcept {
-  if (raw.find_first_of("%+") == std::string_view::npos) {
-    return {check(raw), raw};
-  }
+  // Fast path, one pass: most ids have nothing to decode.
+  const byte_scan raw_scan = scan(raw);
+  if (!raw_scan.escaped) return {check(raw, raw_scan.invisible), raw};
   std::size_t out = 0;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     char c = raw[i];
@@ -49,7 +89,7 @@ decoded_id decode_id(std::string_view raw, id_buffer& scratch) noexcept {
     scratch[out++] = c;
   }
   std::string_view decoded(scratch.data(), out);
-  return {check(decoded), decoded};
+  return {check(decoded, scan(decoded).invisible), decoded};
 }
 
 }  // namespace pvc

@@ -26,6 +26,8 @@ inline void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-inline void append_json_number(std::string& out, std::uint64_t v) { out += std::to_string(v); }
+inline void append_json_number(std::string& out, std::uint64_t v) {
+  out += std::to_string(v);
+}
 
 }  // namespace pvc

@@ -71,7 +71,8 @@ inline std::string site_marker(std::string_view site) {
 
 inline std::string encode_count(std::uint64_t v) {
   std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
   return s;
 }
 
@@ -79,7 +80,8 @@ inline std::string encode_count(std::uint64_t v) {
 inline bool decode_count(std::string_view s, std::uint64_t& out) {
   if (s.size() != 8) return false;
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(s[i]);
   out = v;
   return true;
 }

@@ -1,0 +1,191 @@
+// In-process benchmarks of pvcd's hot path and flush path (Google Benchmark).
+// Run: build/release/bench/pvc_core_bench  (see bench/RESULTS.md for figures)
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/counter_table.hpp"
+#include "core/hit_parser.hpp"
+#include "flusher.hpp"
+#include "routes.hpp"
+#include "store.hpp"
+#include "zipf.hpp"
+
+namespace {
+
+using pvc::bench::zipf_sample;
+
+std::string article_id(std::uint32_t i) {
+  return "/tin-tuc/2026/11/bai-viet-" + std::to_string(i);
+}
+
+// Lines "site article\n" for ids drawn from Zipf over `n` articles.
+std::vector<std::string> zipf_lines(std::uint64_t n, std::size_t count) {
+  std::vector<std::string> lines;
+  lines.reserve(count);
+  for (std::uint32_t id : zipf_sample(n, 1.0, count, 42)) {
+    lines.push_back("baochinhphu " + article_id(id));
+  }
+  return lines;
+}
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    path = std::filesystem::temp_directory_path() /
+           ("pvc_bench_" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+void BM_parse_http_query(benchmark::State& state) {
+  const std::string query = "s=baochinhphu&a=%2Ftin-tuc%2F2026%2F11%2Fbai-viet-12345&_=1732700000";
+  pvc::hit_scratch scratch;
+  for (auto _ : state) {
+    auto r = pvc::parse_http_hit(query, {}, scratch);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_parse_http_query);
+
+void BM_parse_udp_line(benchmark::State& state) {
+  const std::string line = "baochinhphu /tin-tuc/2026/11/bai-viet-12345 3";
+  pvc::hit_scratch scratch;
+  for (auto _ : state) {
+    auto r = pvc::parse_udp_line(line, scratch);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_parse_udp_line);
+
+// Each benchmark thread owns one shard, as each I/O thread does in pvcd.
+struct shared_table {
+  pvc::site_registry sites{1000};
+  pvc::counter_table table{2, sites, 20000};
+};
+
+void count_lines(benchmark::State& state, const std::vector<std::string>& lines) {
+  // Thread 0 makes a fresh table before the loop; every thread's loop starts
+  // together (Google Benchmark's start barrier), so the others see it inside.
+  // Replacing it frees the previous run's table, which no thread uses any more.
+  static std::unique_ptr<shared_table> t;
+  if (state.thread_index() == 0) t = std::make_unique<shared_table>();
+  pvc::counter_shard* shard = nullptr;
+  pvc::hit_scratch scratch;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if (!shard) shard = &t->table.shard(static_cast<std::size_t>(state.thread_index()));
+    auto r = pvc::parse_udp_line(lines[i], scratch);
+    shard->record(r.value, pvc::transport::udp);
+    if (++i == lines.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["hits_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void BM_count_zipf_1M(benchmark::State& state) {
+  static const auto lines = zipf_lines(1'000'000, 1 << 20);
+  count_lines(state, lines);
+}
+BENCHMARK(BM_count_zipf_1M)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_uniform_1M(benchmark::State& state) {
+  static const auto lines = [] {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<std::uint32_t> d(0, 999'999);
+    std::vector<std::string> v;
+    for (int i = 0; i < (1 << 20); ++i)
+      v.push_back("baochinhphu " + article_id(d(rng)));
+    return v;
+  }();
+  count_lines(state, lines);
+}
+BENCHMARK(BM_count_uniform_1M)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_hot_article(benchmark::State& state) {
+  static const std::vector<std::string> lines = {"baochinhphu " + article_id(1)};
+  count_lines(state, lines);
+}
+BENCHMARK(BM_count_hot_article)->Threads(1)->Threads(2)->UseRealTime();
+
+// Drain 1M dirty keys from a shard and write them to RocksDB in one batch.
+void BM_flush_1M_keys(benchmark::State& state) {
+  const std::size_t keys = static_cast<std::size_t>(state.range(0));
+  temp_dir dir;
+  std::string err;
+  auto db = pvc::store::open(dir.path.string(), {false}, err);
+  pvc::site_registry sites(10);
+  pvc::counter_table table(1, sites, 20000);
+  pvc::flusher f(
+      table, *db, [](std::size_t, std::function<void()> fn) { fn(); },
+      [] { return std::chrono::system_clock::time_point{}; });
+  double worst_drain_ms = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (std::uint32_t i = 0; i < keys; ++i) {
+      const std::string a = article_id(i);
+      table.shard(0).record({"baochinhphu", a, 1}, pvc::transport::udp);
+    }
+    state.ResumeTiming();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<pvc::delta_table>> out;
+    table.shard(0).drain(out);  // what the I/O thread pays
+    worst_drain_ms = std::max(
+        worst_drain_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    for (auto& t : out)
+      table.shard(0).recycle(std::move(t));
+    // Refill what we just took, then time a whole flush as pvcd does it.
+    state.PauseTiming();
+    for (std::uint32_t i = 0; i < keys; ++i) {
+      const std::string a = article_id(i);
+      table.shard(0).record({"baochinhphu", a, 1}, pvc::transport::udp);
+    }
+    state.ResumeTiming();
+    auto e = f.flush_once();
+    if (!e.empty()) state.SkipWithError(e.c_str());
+  }
+  state.counters["keys"] = static_cast<double>(keys);
+  state.counters["drain_stall_ms"] = worst_drain_ms;
+}
+BENCHMARK(BM_flush_1M_keys)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+void BM_render_views(benchmark::State& state) {
+  temp_dir dir;
+  std::string err;
+  auto db = pvc::store::open(dir.path.string(), {false}, err);
+  pvc::site_registry sites(10);
+  pvc::counter_table table(1, sites, 20000);
+  pvc::flusher f(
+      table, *db, [](std::size_t, std::function<void()> fn) { fn(); },
+      [] { return std::chrono::system_clock::time_point{}; });
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const std::string a = article_id(i);
+    table.shard(0).record({"baochinhphu", a, i + 1}, pvc::transport::udp);
+  }
+  f.flush_once();
+  pvc::route_context ctx{*db, table, [] { return std::string(); }};
+  pvc::router r(pvc::router::role::public_api, ctx);
+  std::string target = "/api/v1/views?s=baochinhphu";
+  for (int i = 0; i < state.range(0); ++i)
+    target += "&a=" + article_id(static_cast<std::uint32_t>(i * 7));
+  pvc::http_response res;
+  for (auto _ : state) {
+    res.reset();
+    r.handle({"GET", target, "", ""}, res, table.shard(0));
+    benchmark::DoNotOptimize(res.body.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_render_views)->Arg(1)->Arg(10);
+
+}  // namespace
+
+BENCHMARK_MAIN();
