@@ -14,22 +14,27 @@ counter_shard::counter_shard(counter_table& table)
 }
 
 bool counter_shard::record(const hit& h, transport t) {
-  if (admitted_sites_.find(h.site) == admitted_sites_.end()) [[unlikely]] {
-    if (!table_.sites().admit(h.site)) {
+  const std::int32_t today = table_.current_day();
+  if (today != active_->day()) [[unlikely]] start_day(today);
+  const auto result = active_->add(h.site, h.article, h.count,
+                                   [this](std::string_view site) { return admit(site); });
+  if (result != delta_table::add_result::added) [[unlikely]] {
+    if (result == delta_table::add_result::refused) {
       reject(t, reject_reason::site_limit);
       return false;
     }
-    admitted_sites_.emplace(h.site);
+    tracked_keys_.add(1);
   }
-  const std::int32_t today = table_.current_day();
-  if (today != active_->day()) [[unlikely]]
-    start_day(today);
-  const std::size_t before = active_->size();
-  active_->add(h.site, h.article, h.count);
-  if (active_->size() != before) tracked_keys_.add(1);
   const auto ti = static_cast<std::size_t>(t);
   stats_.hits_accepted[ti].add(1);
   stats_.views_accepted[ti].add(h.count);
+  return true;
+}
+
+bool counter_shard::admit(std::string_view site) {
+  if (admitted_sites_.find(site) != admitted_sites_.end()) return true;
+  if (!table_.sites().admit(site)) return false;
+  admitted_sites_.emplace(site);
   return true;
 }
 

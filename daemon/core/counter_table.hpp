@@ -79,6 +79,7 @@ class alignas(64) counter_shard {
   };
 
   void start_day(std::int32_t day);
+  bool admit(std::string_view site);
   std::unique_ptr<delta_table> take_spare();
 
   counter_table& table_;

@@ -12,29 +12,17 @@ delta_table::delta_table(std::size_t initial_slots)
       mask_(slots_.size() - 1),
       seed_(process_hash_seed()) {}
 
-void delta_table::add(std::string_view site, std::string_view article, std::uint64_t n) {
-  const std::uint64_t h = hash_key(site, article, seed_);
-  std::size_t i = h & mask_;
-  for (;;) {
-    slot& s = slots_[i];
-    if (s.count == 0) break;
-    if (s.hash == h && s.site_len == site.size() && s.article_len == article.size()) {
-      const char* k = keys_.data() + s.key_offset;
-      if (std::memcmp(k, site.data(), site.size()) == 0 &&
-          std::memcmp(k + site.size(), article.data(), article.size()) == 0) {
-        s.count += n;
-        total_ += n;
-        return;
-      }
-    }
-    i = (i + 1) & mask_;
-  }
-  // A new key. Keep the load factor at or below 3/4 so probes stay short.
+std::uint64_t delta_table::hash(std::string_view site, std::string_view article) const noexcept {
+  return hash_key(site, article, seed_);
+}
+
+void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
+                         std::string_view article, std::uint64_t n) {
+  // Keep the load factor at or below 3/4 so probes stay short.
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
     i = h & mask_;
-    while (slots_[i].count != 0)
-      i = (i + 1) & mask_;
+    while (slots_[i].count != 0) i = (i + 1) & mask_;
   }
   slot& s = slots_[i];
   s.hash = h;

@@ -7,6 +7,7 @@
 //
 // Not thread-safe: one thread writes it; it is handed to the flusher whole.
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -16,9 +17,32 @@ class delta_table {
  public:
   explicit delta_table(std::size_t initial_slots = 1024);
 
+  enum class add_result { added, inserted, refused };
+
   // Adds n views to (site, article). Ids must already be validated
-  // (1..200 bytes each).
-  void add(std::string_view site, std::string_view article, std::uint64_t n);
+  // (1..200 bytes each). A key not yet in the table is inserted only if
+  // admit(site) agrees: the check runs once per key and interval, not per hit.
+  template <class Admit>
+  add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
+    const std::uint64_t h = hash(site, article);
+    std::size_t i = h & mask_;
+    for (;;) {
+      slot& s = slots_[i];
+      if (s.count == 0) break;
+      if (s.hash == h && matches(s, site, article)) {
+        s.count += n;
+        total_ += n;
+        return add_result::added;
+      }
+      i = (i + 1) & mask_;
+    }
+    if (!admit(site)) return add_result::refused;
+    insert(i, h, site, article, n);
+    return add_result::inserted;
+  }
+  void add(std::string_view site, std::string_view article, std::uint64_t n) {
+    add(site, article, n, [](std::string_view) { return true; });
+  }
 
   // Empties the table for `day`, keeping its memory.
   void reset(std::int32_t day);
@@ -51,6 +75,16 @@ class delta_table {
   };
   static_assert(sizeof(slot) == 24);
 
+  std::uint64_t hash(std::string_view site, std::string_view article) const noexcept;
+  bool matches(const slot& s, std::string_view site, std::string_view article) const noexcept {
+    if (s.site_len != site.size() || s.article_len != article.size()) return false;
+    const char* k = keys_.data() + s.key_offset;
+    return std::memcmp(k, site.data(), site.size()) == 0 &&
+           std::memcmp(k + site.size(), article.data(), article.size()) == 0;
+  }
+  // Stores a new key; `i` is the empty slot the probe for it ended on.
+  void insert(std::size_t i, std::uint64_t h, std::string_view site, std::string_view article,
+              std::uint64_t n);
   void grow();
 
   std::vector<slot> slots_;

@@ -1,13 +1,17 @@
 #include "core/hit_parser.hpp"
 
+#include <cstring>
+
 namespace pvc {
 namespace {
 
-hit_result reject(reject_reason reason, std::string_view detail) {
-  hit_result r;
+// Every parser below fills one hit_result in place and returns it from every
+// exit (named return value), so the 64-byte result is never copied: on the
+// hot path those copies cost more than the parsing.
+void set_reject(hit_result& r, reject_reason reason, std::string_view detail) {
+  r.ok = false;
   r.reason = reason;
   r.detail = detail;
-  return r;
 }
 
 std::string_view site_detail(id_status s) {
@@ -42,20 +46,18 @@ std::string_view article_detail(id_status s) {
   return "article is invalid";
 }
 
-// Decodes raw site/article into `scratch` and builds the hit.
-hit_result make_hit(std::string_view raw_site, std::string_view raw_article, std::uint32_t count,
-                    hit_scratch& scratch) {
-  decoded_id site = decode_id(raw_site, scratch.site);
+// Decodes raw site/article into `scratch` and completes the hit in `r`.
+void make_hit(hit_result& r, std::string_view raw_site, std::string_view raw_article,
+              std::uint32_t count, hit_scratch& scratch) {
+  const decoded_id site = decode_id(raw_site, scratch.site);
   if (site.status != id_status::ok)
-    return reject(reject_reason::bad_site, site_detail(site.status));
-  decoded_id article = decode_id(raw_article, scratch.article);
+    return set_reject(r, reject_reason::bad_site, site_detail(site.status));
+  const decoded_id article = decode_id(raw_article, scratch.article);
   if (article.status != id_status::ok) {
-    return reject(reject_reason::bad_article, article_detail(article.status));
+    return set_reject(r, reject_reason::bad_article, article_detail(article.status));
   }
-  hit_result r;
   r.ok = true;
   r.value = {site.value, article.value, count};
-  return r;
 }
 
 }  // namespace
@@ -73,6 +75,7 @@ bool parse_count(std::string_view text, std::uint32_t max, std::uint32_t& out) n
 }
 
 hit_result parse_http_hit(std::string_view query, std::string_view body, hit_scratch& scratch) {
+  hit_result r;
   std::string_view raw_site;
   std::string_view raw_article;
   bool have_site = false;
@@ -91,35 +94,52 @@ hit_result parse_http_hit(std::string_view query, std::string_view body, hit_scr
   };
   for_each_form_field(query, take);
   for_each_form_field(body, take);
-  if (duplicate) return reject(reject_reason::malformed, "a field is given twice");
-  if (!have_article) return reject(reject_reason::bad_article, "article (a=) is missing");
-  if (!have_site) raw_site = default_site;
-  return make_hit(raw_site, raw_article, 1, scratch);
+  if (duplicate) {
+    set_reject(r, reject_reason::malformed, "a field is given twice");
+  } else if (!have_article) {
+    set_reject(r, reject_reason::bad_article, "article (a=) is missing");
+  } else {
+    make_hit(r, have_site ? raw_site : default_site, raw_article, 1, scratch);
+  }
+  return r;
 }
 
 hit_result parse_udp_line(std::string_view line, hit_scratch& scratch) {
-  if (line.empty()) return reject(reject_reason::malformed, "empty line");
-  std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos)
-    return reject(reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
-  std::string_view raw_site = line.substr(0, sp1);
-  std::string_view rest = line.substr(sp1 + 1);
-  std::size_t sp2 = rest.find(' ');
-  std::string_view raw_article = rest.substr(0, sp2);
+  hit_result r;
+  const char* begin = line.data();
+  const char* end = begin + line.size();
+  const char* sp1 = static_cast<const char*>(std::memchr(begin, ' ', line.size()));
+  if (line.empty()) {
+    set_reject(r, reject_reason::malformed, "empty line");
+    return r;
+  }
+  if (!sp1) {
+    set_reject(r, reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
+    return r;
+  }
+  const char* sp2 =
+      static_cast<const char*>(std::memchr(sp1 + 1, ' ', static_cast<std::size_t>(end - sp1 - 1)));
+  const std::string_view raw_site(begin, static_cast<std::size_t>(sp1 - begin));
+  const std::string_view raw_article(sp1 + 1,
+                                     static_cast<std::size_t>((sp2 ? sp2 : end) - sp1 - 1));
   std::uint32_t count = 1;
   if (raw_site.empty() || raw_article.empty()) {
-    return reject(reject_reason::malformed, "fields must be separated by one space");
+    set_reject(r, reject_reason::malformed, "fields must be separated by one space");
+    return r;
   }
-  if (sp2 != std::string_view::npos) {
-    std::string_view raw_count = rest.substr(sp2 + 1);
-    if (raw_count.find(' ') != std::string_view::npos) {
-      return reject(reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
+  if (sp2) {
+    const std::string_view raw_count(sp2 + 1, static_cast<std::size_t>(end - sp2 - 1));
+    if (std::memchr(raw_count.data(), ' ', raw_count.size())) {
+      set_reject(r, reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
+      return r;
     }
     if (!parse_count(raw_count, max_hit_count, count)) {
-      return reject(reject_reason::bad_count, "count must be an integer in 1..1000000");
+      set_reject(r, reject_reason::bad_count, "count must be an integer in 1..1000000");
+      return r;
     }
   }
-  return make_hit(raw_site, raw_article, count, scratch);
+  make_hit(r, raw_site, raw_article, count, scratch);
+  return r;
 }
 
 }  // namespace pvc

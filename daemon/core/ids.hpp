@@ -6,6 +6,11 @@
 // Pure functions, no allocation: decoding writes into a caller's fixed buffer.
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <optional>
 #include <string_view>
 
@@ -23,12 +28,91 @@ struct decoded_id {
   std::string_view value;  // valid only when status == ok; may point into the input
 };
 
+namespace detail {
+
+// SWAR tests over eight bytes at once (the classic bit tricks): the hot path
+// looks at every byte of every id, and a byte loop costs ~4x more.
+inline constexpr std::uint64_t ones = 0x0101010101010101ULL;
+inline constexpr std::uint64_t highs = 0x8080808080808080ULL;
+
+// Some byte < n (exact as a yes/no for n <= 128).
+constexpr std::uint64_t has_less(std::uint64_t x, std::uint8_t n) {
+  return (x - ones * n) & ~x & highs;
+}
+// Some byte > 0x7E: adding 1 carries it into the high bit, or it is already set.
+constexpr std::uint64_t has_above_7e(std::uint64_t x) {
+  return ((x + ones) | x) & highs;
+}
+constexpr std::uint64_t has_byte(std::uint64_t x, std::uint8_t c) {
+  const std::uint64_t y = x ^ (ones * c);
+  return (y - ones) & ~y & highs;
+}
+
+struct byte_scan {
+  bool invisible;  // some byte outside 0x21..0x7E
+  bool escaped;    // some '%' or '+'
+};
+
+inline byte_scan scan(std::string_view s) noexcept {
+  const char* p = s.data();
+  std::size_t n = s.size();
+#if defined(__SSE2__)
+  // 16 bytes per step. Signed compare: "< 0x21" also catches 0x80..0xFF.
+  if (n >= 16) {
+    const __m128i lo = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7F);
+    const __m128i pct = _mm_set1_epi8('%'), plus = _mm_set1_epi8('+');
+    __m128i bad = _mm_setzero_si128(), esc = _mm_setzero_si128();
+    auto step = [&](const char* q) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)));
+      esc = _mm_or_si128(esc, _mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, plus)));
+    };
+    for (; n >= 16; p += 16, n -= 16)
+      step(p);
+    if (n > 0) step(p + n - 16);  // the last 16 bytes again, overlapping: still inside s
+    return {_mm_movemask_epi8(bad) != 0, _mm_movemask_epi8(esc) != 0};
+  }
+#endif
+  std::uint64_t bad = 0, esc = 0;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    bad |= has_less(w, 0x21) | has_above_7e(w);
+    esc |= has_byte(w, '%') | has_byte(w, '+');
+  }
+  bool invisible = bad != 0, escaped = esc != 0;
+  for (; n > 0; ++p, --n) {
+    const auto c = static_cast<unsigned char>(*p);
+    invisible |= c < 0x21 || c > 0x7E;
+    escaped |= c == '%' || c == '+';
+  }
+  return {invisible, escaped};
+}
+
+inline id_status check(std::size_t size, bool invisible) noexcept {
+  if (size == 0) return id_status::empty;
+  if (size > max_id_bytes) return id_status::too_long;
+  if (invisible) return id_status::bad_byte;
+  return id_status::ok;
+}
+
+// The slow path of decode_id, for ids with escapes.
+decoded_id decode_escaped(std::string_view raw, id_buffer& scratch) noexcept;
+
+}  // namespace detail
+
 // True when every byte is in 0x21..0x7E.
-bool is_visible_ascii(std::string_view s) noexcept;
+inline bool is_visible_ascii(std::string_view s) noexcept {
+  return !detail::scan(s).invisible;
+}
 
 // Decodes %XX escapes and '+' (as a space, form-encoding rules) and checks the
-// id rule. When the input has nothing to decode, the result points into `raw`
-// and no byte is copied.
-decoded_id decode_id(std::string_view raw, id_buffer& scratch) noexcept;
+// id rule. When the input has nothing to decode (the common case, kept
+// inline), the result points into `raw` and no byte is copied.
+inline decoded_id decode_id(std::string_view raw, id_buffer& scratch) noexcept {
+  const detail::byte_scan s = detail::scan(raw);
+  if (!s.escaped) return {detail::check(raw.size(), s.invisible), raw};
+  return detail::decode_escaped(raw, scratch);
+}
 
 }  // namespace pvc
