@@ -80,10 +80,16 @@ std::string flusher::flush_once() {
   std::vector<const delta_table*> tables;
   std::size_t keys = 0;
   std::uint64_t views = 0;
+  std::map<std::string, std::uint64_t, std::less<>> per_site;
   for (const auto& h : pending_) {
     tables.push_back(h.table.get());
     keys += h.table->size();
     views += h.table->total();
+    h.table->for_each([&](std::string_view site, std::string_view, std::uint64_t n) {
+      auto it = per_site.find(site);
+      if (it == per_site.end()) it = per_site.emplace(std::string(site), 0).first;
+      it->second += n;
+    });
   }
   const std::uint64_t seq = last_seq_ + 1;
   const auto started = std::chrono::steady_clock::now();
@@ -108,6 +114,7 @@ std::string flusher::flush_once() {
   stats_.flushes.fetch_add(1, std::memory_order_relaxed);
   stats_.keys.fetch_add(keys, std::memory_order_relaxed);
   stats_.views.fetch_add(views, std::memory_order_relaxed);
+  stats_.add_site_views(per_site);
   stats_.pending_keys.store(0, std::memory_order_relaxed);
   stats_.last_success_unix.store(std::chrono::duration<double>(now_().time_since_epoch()).count(),
                                  std::memory_order_relaxed);

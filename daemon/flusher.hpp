@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,22 @@ struct flusher_stats {
   std::atomic<std::uint64_t> views{0};         // views written, summed over flushes
   std::atomic<double> last_success_unix{0.0};  // wall-clock time of the last good flush
   std::atomic<std::uint64_t> pending_keys{0};  // keys held because the store failed
+
+  // Views written per site since start (pvcd_views_total{site}). Bounded by
+  // max_sites; updated once per flush.
+  std::map<std::string, std::uint64_t, std::less<>> site_views() const {
+    std::lock_guard lock(site_mutex);
+    return site_views_;
+  }
+  void add_site_views(const std::map<std::string, std::uint64_t, std::less<>>& delta) {
+    std::lock_guard lock(site_mutex);
+    for (const auto& [site, n] : delta)
+      site_views_[site] += n;
+  }
+
+ private:
+  mutable std::mutex site_mutex;
+  std::map<std::string, std::uint64_t, std::less<>> site_views_;
 };
 
 class flusher {

@@ -199,6 +199,7 @@ class session : public std::enable_shared_from_this<session> {
       }
       // A broken request: answer once, then close (the stream is out of sync).
       w_.shard.reject(w_.kind, reject_reason::malformed);
+      started_ = std::chrono::steady_clock::now();
       res_.reset();
       if (ec == http::error::header_limit) {
         res_.status = 431;
@@ -213,6 +214,7 @@ class session : public std::enable_shared_from_this<session> {
       return write(false);
     }
     const http_request_view view{req_.method, req_.target, req_.content_type, req_.body};
+    started_ = std::chrono::steady_clock::now();
     res_.reset();
     w_.routes.handle(view, res_, w_.shard);
     head_only_ = req_.method == "HEAD";
@@ -233,6 +235,12 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_write(error_code ec) {
+    // Latency as the client sees it, from a complete request to the answer written.
+    const auto elapsed = std::chrono::steady_clock::now() - started_;
+    w_.shard.stats().observe_http(
+        res_.route, res_.status,
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
     if (ec || !keep_alive_) {
       error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);
@@ -262,6 +270,7 @@ class session : public std::enable_shared_from_this<session> {
   http_response res_;
   std::string head_;
   std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point started_;
   bool reading_ = false;
   bool keep_alive_ = true;
   bool head_only_ = false;

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   pvc::flusher flush(
       table, *db, [&io](std::size_t i, std::function<void()> fn) { io.run_on(i, std::move(fn)); },
       [] { return std::chrono::system_clock::now(); });
-  pvc::metrics stats(table, flush);
+  pvc::metrics stats(table, flush, *db);
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
   pvc::route_context ctx{*db, table, [&stats] { return stats.render(); }};

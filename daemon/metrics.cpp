@@ -6,6 +6,13 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
 #include <sstream>
 
 #include "core/counter_table.hpp"
@@ -38,9 +45,55 @@ void add_sample(MetricFamily& f, std::vector<ClientMetric::Label> labels, double
 }
 
 // Reads the shards and the flusher when Prometheus scrapes.
+// The standard process_* metrics, from /proc (Linux).
+void add_process_metrics(std::vector<MetricFamily>& out) {
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return;
+  std::istringstream fields(stat.substr(close + 2));
+  std::vector<std::string> f((std::istream_iterator<std::string>(fields)),
+                             std::istream_iterator<std::string>());
+  if (f.size() < 22) return;
+  // f[0] is field 3 (state): utime=14, stime=15, starttime=22, vsize=23, rss=24.
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+  double boot = 0;
+  std::ifstream proc_stat("/proc/stat");
+  for (std::string line; std::getline(proc_stat, line);) {
+    if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
+  }
+  const double start = boot + std::stod(f[19]) / ticks;
+  const double vsize = std::stod(f[20]);
+  const double rss = std::stod(f[21]) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::size_t fds = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++fds;
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+
+  auto add = [&](const char* name, const char* help, MetricType type, double v) {
+    auto fam = family(name, help, type);
+    add_sample(fam, {}, v);
+    out.push_back(std::move(fam));
+  };
+  add("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+      MetricType::Counter, cpu);
+  add("process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, rss);
+  add("process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, vsize);
+  add("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+      static_cast<double>(fds));
+  add("process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
+      static_cast<double>(lim.rlim_cur));
+  add("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+      MetricType::Gauge, start);
+}
+
 class pvcd_collector final : public prometheus::Collectable {
  public:
-  pvcd_collector(const counter_table& t, const flusher& f) : table_(t), flusher_(f) {}
+  pvcd_collector(const counter_table& t, const flusher& f, const store& db)
+      : table_(t), flusher_(f), db_(db) {}
 
   std::vector<MetricFamily> Collect() const override {
     auto accepted =
@@ -104,12 +157,91 @@ class pvcd_collector final : public prometheus::Collectable {
     auto info = family("pvcd_build_info", "pvcd version and revision.", MetricType::Gauge);
     add_sample(info, {{"revision", revision}, {"version", version}}, 1);
 
-    return {accepted, views, rejected, dg, dr, flushes, errors, keys, last, tk, sites, info};
+    std::vector<MetricFamily> out = {accepted, views, rejected, dg, dr,    flushes,
+                                     errors,   keys,  last,     tk, sites, info};
+    add_site_metrics(out);
+    add_http_metrics(out);
+    add_process_metrics(out);
+    return out;
   }
 
  private:
+  void add_site_metrics(std::vector<MetricFamily>& out) const {
+    auto total =
+        family("pvcd_views_total", "Views written to the store since pvcd started, by site.",
+               MetricType::Counter);
+    for (const auto& [site, n] : flusher_.stats().site_views()) {
+      add_sample(total, {{"site", site}}, static_cast<double>(n));
+    }
+    out.push_back(std::move(total));
+    // What the widget shows, straight from the store (one read per site; the
+    // number of sites is bounded by max_sites).
+    auto stored = family("pvcd_site_views",
+                         "Stored views by site and period (total = all-time; today, yesterday "
+                         "and this_month in the configured time zone).",
+                         MetricType::Gauge);
+    for (const auto& site : table_.sites().list()) {
+      const views_snapshot v = db_.read_views(site, {}, table_.current_day());
+      if (!v.error.empty()) continue;
+      add_sample(stored, {{"period", "total"}, {"site", site}}, static_cast<double>(v.site.total));
+      add_sample(stored, {{"period", "today"}, {"site", site}}, static_cast<double>(v.site.today));
+      add_sample(stored, {{"period", "yesterday"}, {"site", site}},
+                 static_cast<double>(v.site.yesterday));
+      add_sample(stored, {{"period", "this_month"}, {"site", site}},
+                 static_cast<double>(v.site.this_month));
+    }
+    out.push_back(std::move(stored));
+  }
+
+  void add_http_metrics(std::vector<MetricFamily>& out) const {
+    auto requests =
+        family("pvcd_http_requests_total", "HTTP requests answered, by route and status code.",
+               MetricType::Counter);
+    auto latency = family("pvcd_http_request_duration_seconds",
+                          "Time from a complete request to its answer written, by route.",
+                          MetricType::Histogram);
+    for (std::size_t r = 0; r < http_route_count; ++r) {
+      std::array<std::uint64_t, http_code_count> codes{};
+      std::array<std::uint64_t, http_bucket_count> buckets{};
+      std::uint64_t sum_ns = 0;
+      for (std::size_t s = 0; s < table_.shard_count(); ++s) {
+        const shard_stats& st = table_.shard(s).stats();
+        for (std::size_t c = 0; c < http_code_count; ++c)
+          codes[c] += st.http_requests[r][c].get();
+        for (std::size_t b = 0; b < http_bucket_count; ++b)
+          buckets[b] += st.http_latency[r][b].get();
+        sum_ns += st.http_latency_sum_ns[r].get();
+      }
+      const std::string route(http_route_names[r]);
+      std::uint64_t count = 0;
+      for (std::size_t c = 0; c < http_code_count; ++c) {
+        if (codes[c] == 0) continue;
+        const std::string code = http_codes[c] ? std::to_string(http_codes[c]) : "other";
+        add_sample(requests, {{"code", code}, {"route", route}}, static_cast<double>(codes[c]));
+        count += codes[c];
+      }
+      if (count == 0) continue;
+      ClientMetric m;
+      m.label = {{"route", route}};
+      m.histogram.sample_count = 0;
+      std::uint64_t cumulative = 0;
+      for (std::size_t b = 0; b < http_bucket_count; ++b) {
+        cumulative += buckets[b];
+        m.histogram.bucket.push_back({cumulative, b < http_latency_bounds.size()
+                                                      ? http_latency_bounds[b]
+                                                      : std::numeric_limits<double>::infinity()});
+      }
+      m.histogram.sample_count = cumulative;
+      m.histogram.sample_sum = static_cast<double>(sum_ns) / 1e9;
+      latency.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(requests));
+    out.push_back(std::move(latency));
+  }
+
   const counter_table& table_;
   const flusher& flusher_;
+  const store& db_;
 };
 
 }  // namespace
@@ -120,9 +252,9 @@ struct metrics::impl {
   std::shared_ptr<pvcd_collector> collector;
 };
 
-metrics::metrics(const counter_table& table, const flusher& flush)
+metrics::metrics(const counter_table& table, const flusher& flush, const store& db)
     : impl_(std::make_unique<impl>()) {
-  impl_->collector = std::make_shared<pvcd_collector>(table, flush);
+  impl_->collector = std::make_shared<pvcd_collector>(table, flush, db);
   auto& h = prometheus::BuildHistogram()
                 .Name("pvcd_flush_duration_seconds")
                 .Help("Time to write one flush to the store.")

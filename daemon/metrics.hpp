@@ -11,10 +11,11 @@ namespace pvc {
 
 class counter_table;
 class flusher;
+class store;
 
 class metrics {
  public:
-  metrics(const counter_table& table, const flusher& flush);
+  metrics(const counter_table& table, const flusher& flush, const store& db);
   ~metrics();
 
   void observe_flush(double seconds, bool ok);

@@ -77,25 +77,30 @@ void router::handle(const http_request_view& req, http_response& res, counter_sh
   const bool post = req.method == "POST";
 
   if (path == "/healthz") {
+    res.route = http_route::healthz;
     if (!get) return method_not_allowed(res, "GET, HEAD");
     return text(res, 200, "ok");
   }
   if (path == "/api/v1/views") {
+    res.route = http_route::views;
     if (!get) return method_not_allowed(res, "GET, HEAD");
     res.cors = true;
     return views(query, res);
   }
   if (role_ == role::public_api) {
     if (path == "/hit") {
+      res.route = http_route::hit;
       if (!get && !post) return method_not_allowed(res, "GET, POST");
       return hit(req, query, false, res, shard);
     }
     if (path == "/hit.gif") {
+      res.route = http_route::hit_gif;
       if (!get) return method_not_allowed(res, "GET");
       return hit(req, query, true, res, shard);
     }
   } else {
     if (path == "/metrics") {
+      res.route = http_route::metrics;
       if (!get) return method_not_allowed(res, "GET");
       res.status = 200;
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -103,6 +108,7 @@ void router::handle(const http_request_view& req, http_response& res, counter_sh
       return;
     }
     if (path == "/admin/v1/hit") {
+      res.route = http_route::admin_hit;
       if (!post) return method_not_allowed(res, "POST");
       return admin_hit(req, query, res, shard);
     }

@@ -26,10 +26,11 @@ struct http_request_view {
 struct http_response {
   unsigned status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
-  std::string body;              // owned text (reused across requests)
-  std::string_view static_body;  // used instead of `body` when non-empty
-  std::string_view allow;        // Allow header for 405
-  bool cors = false;             // Access-Control-Allow-Origin: *
+  std::string body;                          // owned text (reused across requests)
+  std::string_view static_body;              // used instead of `body` when non-empty
+  std::string_view allow;                    // Allow header for 405
+  bool cors = false;                         // Access-Control-Allow-Origin: *
+  http_route route = http_route::not_found;  // for the request metrics
 
   void reset() {
     status = 200;
@@ -38,6 +39,7 @@ struct http_response {
     static_body = {};
     allow = {};
     cors = false;
+    route = http_route::not_found;
   }
   std::string_view payload() const { return static_body.empty() ? body : static_body; }
 };

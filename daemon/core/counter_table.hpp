@@ -22,6 +22,7 @@
 
 #include "core/delta_table.hpp"
 #include "core/hit_parser.hpp"
+#include "core/http_stats.hpp"
 #include "core/reject_reason.hpp"
 #include "core/site_registry.hpp"
 
@@ -47,6 +48,19 @@ struct shard_stats {
   std::array<std::array<owned_counter, reject_reason_count>, transport_count> hits_rejected;
   owned_counter udp_datagrams;
   owned_counter udp_kernel_drops;  // latest SO_RXQ_OVFL value of this thread's socket
+
+  // HTTP, by route: answers by status code, and latency as a histogram
+  // (per-bucket counts, not cumulative) with the sum in nanoseconds.
+  std::array<std::array<owned_counter, http_code_count>, http_route_count> http_requests;
+  std::array<std::array<owned_counter, http_bucket_count>, http_route_count> http_latency;
+  std::array<owned_counter, http_route_count> http_latency_sum_ns;
+
+  void observe_http(http_route route, unsigned status, std::uint64_t nanoseconds) noexcept {
+    const auto r = static_cast<std::size_t>(route);
+    http_requests[r][http_code_index(status)].add(1);
+    http_latency[r][http_bucket_index(nanoseconds)].add(1);
+    http_latency_sum_ns[r].add(nanoseconds);
+  }
 };
 
 class counter_table;

@@ -1,0 +1,49 @@
+#pragma once
+// Per-thread HTTP request statistics with fixed label sets (route, status
+// code, latency bucket), so /metrics can report them without a map lookup or
+// a lock per request. Updated by the owning I/O thread, read at scrape time.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace pvc {
+
+enum class http_route : std::uint8_t {
+  hit,
+  hit_gif,
+  views,
+  healthz,
+  metrics,
+  admin_hit,
+  not_found,  // anything else (404), and requests too broken to route
+};
+inline constexpr std::size_t http_route_count = 7;
+inline constexpr std::array<std::string_view, http_route_count> http_route_names = {
+    "/hit", "/hit.gif", "/api/v1/views", "/healthz", "/metrics", "/admin/v1/hit", "other"};
+
+// The status codes pvcd answers with; anything else is reported as "other".
+inline constexpr std::array<unsigned, 11> http_codes = {200, 204, 400, 401, 404, 405,
+                                                        413, 431, 500, 503, 0};
+inline constexpr std::size_t http_code_count = http_codes.size();
+
+constexpr std::size_t http_code_index(unsigned status) {
+  for (std::size_t i = 0; i + 1 < http_code_count; ++i) {
+    if (http_codes[i] == status) return i;
+  }
+  return http_code_count - 1;
+}
+
+// Upper bounds in seconds of the latency histogram buckets (+Inf implied).
+inline constexpr std::array<double, 10> http_latency_bounds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0};
+inline constexpr std::size_t http_bucket_count = http_latency_bounds.size() + 1;
+
+constexpr std::size_t http_bucket_index(std::uint64_t nanoseconds) {
+  for (std::size_t i = 0; i < http_latency_bounds.size(); ++i) {
+    if (static_cast<double>(nanoseconds) <= http_latency_bounds[i] * 1e9) return i;
+  }
+  return http_bucket_count - 1;
+}
+
+}  // namespace pvc
