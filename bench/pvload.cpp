@@ -53,6 +53,7 @@ struct options {
   std::uint64_t seed = 1;
   std::string expect_file;
   std::string site_prefix = "site";
+  bool sequential = false;  // every article once, in order (memory per key)
 };
 
 struct results {
@@ -69,7 +70,7 @@ struct id_stream {
   std::vector<std::uint32_t> articles;
   std::vector<std::uint32_t> sites;
   std::size_t pos = 0;
-  id_stream(const options& o, std::uint64_t seed) {
+  id_stream(const options& o, std::uint64_t seed) : sequential(o.sequential), n_articles(o.articles) {
     articles = pvc::bench::zipf_sample(o.articles, o.zipf, 1 << 16, seed);
     std::mt19937 rng(static_cast<unsigned>(seed * 7919));
     std::uniform_int_distribution<std::uint32_t> d(0, o.sites - 1);
@@ -77,7 +78,14 @@ struct id_stream {
     for (auto& s : sites)
       s = d(rng);
   }
+  bool sequential = false;
+  unsigned n_articles = 0;
+  std::uint64_t seq = 0;
   std::pair<unsigned, unsigned> next() {
+    if (sequential) {
+      const auto a = static_cast<unsigned>(seq++ % n_articles);
+      return {0, a};
+    }
     auto r = std::make_pair(sites[pos], articles[pos]);
     if (++pos == articles.size()) pos = 0;
     return r;
@@ -152,7 +160,9 @@ void udp_sender(const options& o, results& r, const pvc::endpoint& e, unsigned i
         std::string line = o.site_prefix + std::to_string(s) + " " + article_name(a) + "\n";
         if (o.datagram_bytes ? p.size() + line.size() > o.datagram_bytes && lines > 0
                              : lines == o.lines_per_datagram) {
-          ids.pos = ids.pos == 0 ? ids.articles.size() - 1 : ids.pos - 1;  // put it back
+          // Put the id back for the next datagram.
+          if (ids.sequential) --ids.seq;
+          else ids.pos = ids.pos == 0 ? ids.articles.size() - 1 : ids.pos - 1;
           break;
         }
         p += line;
@@ -278,6 +288,8 @@ int main(int argc, char** argv) {
   udp->add_option("--threads", o.threads, "sending threads")->check(CLI::Range(1u, 64u));
   udp->add_option("--lines-per-datagram", o.lines_per_datagram, "lines in each datagram")
       ->check(CLI::Range(1u, 10000u));
+  udp->add_flag("--sequential", o.sequential,
+                "send articles 0..N-1 of site 0 in order (with --threads 1: each once per round)");
   udp->add_option("--datagram-bytes", o.datagram_bytes,
                   "fill datagrams up to this size instead (e.g. 1400)")
       ->check(CLI::Range(64u, 65000u));

@@ -33,12 +33,19 @@ void flusher::drain_all() {
     std::vector<std::unique_ptr<delta_table>> drained;
     auto give_back = std::move(free_[i]);
     free_[i].clear();
+    std::chrono::steady_clock::duration stall{};
     run_on_shard_(i, [&, i] {
+      // This runs on the I/O thread: it is all the time a flush takes from ingest.
+      const auto started = std::chrono::steady_clock::now();
       counter_shard& shard = table_.shard(i);
-      for (auto& t : give_back)
-        shard.recycle(std::move(t));
+      for (auto& t : give_back) shard.recycle(std::move(t));
       shard.drain(drained);
+      stall = std::chrono::steady_clock::now() - started;
     });
+    const double stall_s = std::chrono::duration<double>(stall).count();
+    if (stall_s > stats_.max_ingest_stall_seconds.load(std::memory_order_relaxed)) {
+      stats_.max_ingest_stall_seconds.store(stall_s, std::memory_order_relaxed);
+    }
     for (auto& t : drained)
       pending_.push_back({i, std::move(t)});
   }

@@ -37,6 +37,8 @@ struct flusher_stats {
   std::atomic<std::uint64_t> views{0};         // views written, summed over flushes
   std::atomic<double> last_success_unix{0.0};  // wall-clock time of the last good flush
   std::atomic<std::uint64_t> pending_keys{0};  // keys held because the store failed
+  // Longest time a flush hand-off ran on an I/O thread (the ingest pause).
+  std::atomic<double> max_ingest_stall_seconds{0.0};
 
   // Views written per site since start (pvcd_views_total{site}). Bounded by
   // max_sites; updated once per flush.
