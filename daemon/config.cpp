@@ -183,6 +183,27 @@ std::string set_config_key(config& cfg, const std::string& key, const std::strin
   return k->set(cfg, value);
 }
 
+std::vector<std::string> changed_keys(const config& a, const config& b) {
+  std::vector<std::string> out;
+  auto check = [&](const char* key, bool same) {
+    if (!same) out.emplace_back(key);
+  };
+  check("http", a.http == b.http);
+  check("udp", a.udp == b.udp);
+  check("admin", a.admin == b.admin);
+  check("data_dir", a.data_dir == b.data_dir);
+  check("flush_interval", a.flush_interval == b.flush_interval);
+  check("threads", a.threads == b.threads);
+  check("timezone", a.timezone == b.timezone);
+  check("log_level", a.log_level == b.log_level);
+  check("max_sites", a.max_sites == b.max_sites);
+  check("http_idle_timeout", a.http_idle_timeout == b.http_idle_timeout);
+  check("http_max_body", a.http_max_body == b.http_max_body);
+  check("udp_receive_buffer", a.udp_receive_buffer == b.udp_receive_buffer);
+  check("sync_writes", a.sync_writes == b.sync_writes);
+  return out;
+}
+
 std::vector<config_key_doc> config_key_docs() {
   std::vector<config_key_doc> out;
   for (const auto& k : key_table())

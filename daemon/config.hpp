@@ -43,6 +43,9 @@ config_outcome load_config(int argc, char** argv);
 // Exposed for tests.
 std::string set_config_key(config& cfg, const std::string& key, const std::string& value);
 
+// Keys whose values differ between a and b (for SIGHUP: what needs a restart).
+std::vector<std::string> changed_keys(const config& a, const config& b);
+
 // Every key with its help line, for docs and --help.
 struct config_key_doc {
   std::string name;

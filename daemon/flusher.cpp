@@ -38,7 +38,8 @@ void flusher::drain_all() {
       // This runs on the I/O thread: it is all the time a flush takes from ingest.
       const auto started = std::chrono::steady_clock::now();
       counter_shard& shard = table_.shard(i);
-      for (auto& t : give_back) shard.recycle(std::move(t));
+      for (auto& t : give_back)
+        shard.recycle(std::move(t));
       shard.drain(drained);
       stall = std::chrono::steady_clock::now() - started;
     });

@@ -350,7 +350,7 @@ const endpoint& http_listener::bound() const noexcept {
 std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const endpoint& where,
                                                     const router& routes, counter_table& table,
                                                     transport kind, const http_limits& limits,
-                                                    std::string& error) {
+                                                    int inherited_fd, std::string& error) {
   auto p = std::make_unique<impl>(impl{threads, where, {}});
   error_code ec;
   tcp::endpoint ep(asio::ip::make_address(where.host, ec), where.port);
@@ -358,7 +358,28 @@ std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const e
     error = "bad address " + where.host;
     return nullptr;
   }
-  for (std::size_t i = 0; i < threads.size(); ++i) {
+  if (inherited_fd >= 0) {
+    // Socket activation: one listening socket from systemd, shared by every
+    // thread through its own descriptor (dup), so a restart refuses nothing.
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+      auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
+      const int fd = i == 0 ? inherited_fd : ::dup(inherited_fd);
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+      w->acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+      if (ec) {
+        error = "cannot use the socket passed by systemd: " + ec.message();
+        return nullptr;
+      }
+      if (i == 0) {
+        const auto local = w->acceptor.local_endpoint();
+        p->bound = {local.address().to_string(), local.port()};
+      }
+      p->workers.push_back(std::move(w));
+    }
+  }
+  for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {
     auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
     std::string why;
     if (!open_acceptor(w->acceptor, ep, why)) {

@@ -31,12 +31,13 @@ struct http_limits {
 
 class http_listener {
  public:
-  // Binds and starts accepting on every I/O thread. Returns null and sets
+  // Binds and starts accepting on every I/O thread, or uses `inherited_fd`
+  // (a listening socket from systemd) when it is >= 0. Returns null and sets
   // `error` (naming the address) when the address cannot be bound.
   static std::unique_ptr<http_listener> start(io_threads& threads, const endpoint& where,
                                               const router& routes, counter_table& table,
                                               transport kind, const http_limits& limits,
-                                              std::string& error);
+                                              int inherited_fd, std::string& error);
   ~http_listener();
 
   // The address actually bound (the real port when 0 was asked).

@@ -1,12 +1,15 @@
 // pvcd: wiring only. config -> store -> counter table -> I/O threads and
-// listeners -> flusher -> wait for a signal -> ordered shutdown:
+// listeners -> flusher -> wait for signals -> ordered shutdown:
 //   stop the flusher's timer, stop accepting, let in-flight requests finish,
 //   drain the UDP queues, final flush, close the store, exit 0.
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "config.hpp"
@@ -18,14 +21,23 @@
 #include "metrics.hpp"
 #include "routes.hpp"
 #include "store.hpp"
+#include "systemd.hpp"
 #include "udp_listener.hpp"
 #include "version.hpp"
 
 namespace {
 
 void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("pvcd");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  std::shared_ptr<spdlog::logger> logger;
+  if (pvc::systemd::stderr_is_journal()) {
+    // Under systemd: straight to the journal, with each line's priority.
+    logger = std::make_shared<spdlog::logger>(
+        "pvcd", std::make_shared<spdlog::sinks::systemd_sink_mt>("pvcd"));
+    logger->set_pattern("%v");
+  } else {
+    logger = spdlog::stderr_logger_mt("pvcd");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
+  }
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);  // lines are rare; tests read them as they come
   spdlog::set_default_logger(logger);
@@ -35,6 +47,106 @@ int fail_start(const std::string& message) {
   spdlog::critical("event=start_failed error=\"{}\"", message);
   std::fprintf(stderr, "pvcd: %s\n", message.c_str());
   return 1;
+}
+
+// Proves the I/O loops are alive to systemd's watchdog (a wedged loop never
+// answers, so WATCHDOG=1 stops and systemd restarts pvcd), and keeps the
+// unit's STATUS= line current with the ingest rates.
+class liveness_reporter {
+ public:
+  liveness_reporter(pvc::io_threads& io, const pvc::counter_table& table)
+      : io_(io), table_(table) {}
+
+  void start() {
+    const auto watchdog = pvc::systemd::watchdog_interval();
+    period_ = watchdog.count() > 0
+                  ? std::min<std::chrono::milliseconds>(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(watchdog / 2),
+                        std::chrono::seconds(5))
+                  : std::chrono::milliseconds(5000);
+    watchdog_ = watchdog.count() > 0;
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    auto last = totals();
+    auto last_time = std::chrono::steady_clock::now();
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        if (cv_.wait_for(lock, period_, [this] { return stopping_; })) return;
+      }
+      for (std::size_t i = 0; i < io_.size(); ++i)
+        io_.run_on(i, [] {});
+      if (watchdog_) pvc::systemd::notify("WATCHDOG=1");
+      const auto now_totals = totals();
+      const auto now = std::chrono::steady_clock::now();
+      const double secs = std::chrono::duration<double>(now - last_time).count();
+      pvc::systemd::notify(
+          fmt::format("STATUS=counting: http {:.0f}/s, udp {:.0f}/s, rejected {:.0f}/s",
+                      (now_totals[0] - last[0]) / secs, (now_totals[1] - last[1]) / secs,
+                      (now_totals[2] - last[2]) / secs));
+      last = now_totals;
+      last_time = now;
+    }
+  }
+
+  std::array<double, 3> totals() const {
+    std::array<double, 3> t{};
+    for (std::size_t s = 0; s < table_.shard_count(); ++s) {
+      const auto& st = table_.shard(s).stats();
+      t[0] += static_cast<double>(st.hits_accepted[0].get());
+      t[1] += static_cast<double>(st.hits_accepted[1].get());
+      for (const auto& per_transport : st.hits_rejected) {
+        for (const auto& c : per_transport)
+          t[2] += static_cast<double>(c.get());
+      }
+    }
+    return t;
+  }
+
+  pvc::io_threads& io_;
+  const pvc::counter_table& table_;
+  std::chrono::milliseconds period_{5000};
+  bool watchdog_ = false;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+};
+
+// SIGHUP: re-read the configuration; apply what can change safely, and say
+// what needs a restart.
+void reload(int argc, char** argv, const pvc::config& running) {
+  pvc::config_outcome fresh = pvc::load_config(argc, argv);
+  if (!fresh.cfg) {
+    spdlog::error("event=reload_failed error=\"{}\"", fresh.message);
+    return;
+  }
+  for (const auto& key : pvc::changed_keys(running, *fresh.cfg)) {
+    if (key == "log_level") {
+      spdlog::set_level(spdlog::level::from_str(fresh.cfg->log_level));
+      spdlog::info("event=reload key=log_level value={}", fresh.cfg->log_level);
+    } else {
+      spdlog::warn("event=reload_ignored key={} reason=restart_required", key);
+    }
+  }
+  spdlog::info("event=reloaded");
+}
+
+int fd_for(const std::map<std::string, int>& fds, const char* name) {
+  auto it = fds.find(name);
+  return it == fds.end() ? -1 : it->second;
 }
 
 }  // namespace
@@ -55,8 +167,10 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  const std::map<std::string, int> inherited = pvc::systemd::take_listen_fds();
 
   std::string error;
   auto db = pvc::store::open(cfg.data_dir, {cfg.sync_writes}, error);
@@ -83,14 +197,15 @@ int main(int argc, char** argv) {
   limits.body_bytes = cfg.http_max_body;
   limits.idle_timeout = cfg.http_idle_timeout;
   auto http = pvc::http_listener::start(io, cfg.http, public_routes, table, pvc::transport::http,
-                                        limits, error);
+                                        limits, fd_for(inherited, "http"), error);
   if (!http) return fail_start("http: " + error);
   pvc::http_limits admin_limits = limits;
   admin_limits.body_bytes = 1u << 20;
   auto admin = pvc::http_listener::start(io, cfg.admin, admin_routes, table, pvc::transport::admin,
-                                         admin_limits, error);
+                                         admin_limits, fd_for(inherited, "admin"), error);
   if (!admin) return fail_start("admin: " + error);
-  auto udp = pvc::udp_listener::start(io, cfg.udp, table, {cfg.udp_receive_buffer}, error);
+  auto udp = pvc::udp_listener::start(io, cfg.udp, table, {cfg.udp_receive_buffer},
+                                      fd_for(inherited, "udp"), error);
   if (!udp) return fail_start("udp: " + error);
 
   spdlog::info(
@@ -98,18 +213,32 @@ int main(int argc, char** argv) {
       "flush_interval_ms={} sites={}",
       pvc::version, pvc::revision, cfg.threads, cfg.data_dir, cfg.timezone,
       cfg.flush_interval.count(), sites.size());
-  spdlog::info("event=listening transport=http address={}", pvc::format_endpoint(http->bound()));
-  spdlog::info("event=listening transport=udp address={}", pvc::format_endpoint(udp->bound()));
-  spdlog::info("event=listening transport=admin address={}", pvc::format_endpoint(admin->bound()));
+  spdlog::info("event=listening transport=http address={} from={}",
+               pvc::format_endpoint(http->bound()), inherited.count("http") ? "systemd" : "bind");
+  spdlog::info("event=listening transport=udp address={} from={}",
+               pvc::format_endpoint(udp->bound()), inherited.count("udp") ? "systemd" : "bind");
+  spdlog::info("event=listening transport=admin address={} from={}",
+               pvc::format_endpoint(admin->bound()), inherited.count("admin") ? "systemd" : "bind");
 
   io.start();
   std::thread flush_thread([&] { flush.run(cfg.flush_interval); });
+  liveness_reporter liveness(io, table);
+  liveness.start();
+  pvc::systemd::notify("READY=1\nSTATUS=counting");
   spdlog::info("event=ready");
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    pvc::systemd::notify("RELOADING=1");
+    reload(argc, argv, cfg);
+    pvc::systemd::notify("READY=1");
+  }
+  pvc::systemd::notify("STOPPING=1\nSTATUS=stopping: writing the last counts");
   spdlog::info("event=stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
+  liveness.stop();
   flush.stop();
   flush_thread.join();
   http->stop();

@@ -158,7 +158,7 @@ const endpoint& udp_listener::bound() const noexcept {
 
 std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const endpoint& where,
                                                   counter_table& table, const udp_options& options,
-                                                  std::string& error) {
+                                                  int inherited_fd, std::string& error) {
   auto p = std::make_unique<impl>(impl{threads, where, {}});
   error_code ec;
   udp::endpoint ep(asio::ip::make_address(where.host, ec), where.port);
@@ -166,7 +166,31 @@ std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const end
     error = "bad address " + where.host;
     return nullptr;
   }
-  for (std::size_t i = 0; i < threads.size(); ++i) {
+  if (inherited_fd >= 0) {
+    // Socket activation: one socket from systemd, read by every thread
+    // through its own descriptor; datagrams queued across a restart are kept.
+    int one = 1;
+    ::setsockopt(inherited_fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+      auto w = std::make_unique<worker>(threads.context(i), table.shard(i));
+      const int fd = i == 0 ? inherited_fd : ::dup(inherited_fd);
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+      w->socket().assign(addr.ss_family == AF_INET6 ? udp::v6() : udp::v4(), fd, ec);
+      if (!ec) w->socket().non_blocking(true, ec);
+      if (ec) {
+        error = "cannot use the UDP socket passed by systemd: " + ec.message();
+        return nullptr;
+      }
+      if (i == 0) {
+        const auto local = w->socket().local_endpoint();
+        p->bound = {local.address().to_string(), local.port()};
+      }
+      p->workers.push_back(std::move(w));
+    }
+  }
+  for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {
     auto w = std::make_unique<worker>(threads.context(i), table.shard(i));
     std::string why;
     if (!open_socket(w->socket(), ep, options, why)) {

@@ -21,9 +21,11 @@ struct udp_options {
 
 class udp_listener {
  public:
+  // Binds one socket per I/O thread, or shares `inherited_fd` (a socket from
+  // systemd) when it is >= 0.
   static std::unique_ptr<udp_listener> start(io_threads& threads, const endpoint& where,
                                              counter_table& table, const udp_options& options,
-                                             std::string& error);
+                                             int inherited_fd, std::string& error);
   ~udp_listener();
 
   const endpoint& bound() const noexcept;
