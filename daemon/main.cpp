@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  const std::map<std::string, int> inherited = pvc::systemd::take_listen_fds();
+  const std::map<std::string, int> inherited = pvc::systemd::take_listen_fds(cfg.admin.port);
 
   std::string error;
   auto db = pvc::store::open(cfg.data_dir, {cfg.sync_writes}, error);

@@ -11,9 +11,12 @@
 
 namespace pvc::systemd {
 
-// Sockets passed by systemd, by name ("http", "admin", "udp"); empty when
+// Sockets passed by systemd, by role ("http", "admin", "udp"); empty when
 // pvcd was not socket-activated. Call once, before any thread starts.
-std::map<std::string, int> take_listen_fds();
+// A socket named http, admin or udp (FileDescriptorName=) takes that role;
+// any other is recognised by its type and port: a datagram socket is udp,
+// a stream socket on `admin_port` is admin, any other stream socket http.
+std::map<std::string, int> take_listen_fds(unsigned admin_port);
 
 // Sends a state string to the service manager; no-op outside systemd.
 void notify(const std::string& state);
