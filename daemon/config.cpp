@@ -216,8 +216,11 @@ config_outcome load_config(int argc, char** argv) {
   app.get_formatter()->column_width(34);
   std::string config_path;
   bool show_version = false;
+  bool check_only = false;
   app.add_option("--config", config_path, "TOML file with any of the keys below");
   app.add_flag("--version", show_version, "print the version and exit");
+  app.add_flag("--check-config", check_only,
+               "check the configuration file and flags, print the result and exit");
   std::map<std::string, std::string> flags;  // key -> text given on the command line
   for (const auto& k : key_table()) {
     std::string flag = "--" + k.name;
@@ -258,6 +261,10 @@ config_outcome load_config(int argc, char** argv) {
     }
   }
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (check_only) {
+    out.message = "pvcd: configuration ok";
+    return out;
+  }
   out.cfg = std::move(cfg);
   return out;
 }

@@ -104,9 +104,8 @@ std::string flusher::flush_once() {
   error = db_.apply(tables, seq);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (observer_) observer_(seconds, keys, error.empty());
-
   if (!error.empty()) {
+    if (observer_) observer_(seconds, keys, false);
     retrying_ = true;
     attempted_ = pending_.size();
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
@@ -126,6 +125,9 @@ std::string flusher::flush_once() {
   stats_.pending_keys.store(0, std::memory_order_relaxed);
   stats_.last_success_unix.store(std::chrono::duration<double>(now_().time_since_epoch()).count(),
                                  std::memory_order_relaxed);
+  // Observed after the counters above, so a scrape never sees more flush
+  // durations than flushes.
+  if (observer_) observer_(seconds, keys, true);
   spdlog::debug("event=flush seq={} keys={} views={} ms={:.2f}", seq, keys, views, seconds * 1000);
   return {};
 }

@@ -43,9 +43,14 @@ void setup_logging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+// One line on stderr naming the key or path (and the journal's copy, with
+// its priority, when running under systemd).
 int fail_start(const std::string& message) {
-  spdlog::critical("event=start_failed error=\"{}\"", message);
-  std::fprintf(stderr, "pvcd: %s\n", message.c_str());
+  if (pvc::systemd::stderr_is_journal()) {
+    spdlog::critical("event=start_failed error=\"{}\"", message);
+  } else {
+    std::fprintf(stderr, "pvcd: %s\n", message.c_str());
+  }
   return 1;
 }
 

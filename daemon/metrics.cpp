@@ -170,7 +170,12 @@ class pvcd_collector final : public prometheus::Collectable {
     auto total =
         family("pvcd_views_total", "Views written to the store since pvcd started, by site.",
                MetricType::Counter);
-    for (const auto& [site, n] : flusher_.stats().site_views()) {
+    // Every known site has a series from the start (0 until its first flush),
+    // so rate() and "no views" alerts see the first views after a restart.
+    auto flushed = flusher_.stats().site_views();
+    for (const auto& site : table_.sites().list())
+      flushed.try_emplace(site, 0);
+    for (const auto& [site, n] : flushed) {
       add_sample(total, {{"site", site}}, static_cast<double>(n));
     }
     out.push_back(std::move(total));

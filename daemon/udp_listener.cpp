@@ -86,6 +86,11 @@ class worker {
       }
     }
     const std::string_view datagram(static_cast<const char*>(iov_[index].iov_base), m.msg_len);
+    if (datagram.empty()) {
+      // Not even one line: a datagram must hold one or more.
+      shard_.reject(transport::udp, reject_reason::malformed);
+      return;
+    }
     hit_scratch scratch;
     for_each_udp_line(datagram, [&](std::string_view line) {
       const hit_result r = parse_udp_line(line, scratch);

@@ -1,0 +1,160 @@
+#include "core/delta_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace pvc {
+namespace {
+
+using counts = std::map<std::pair<std::string, std::string>, std::uint64_t>;
+
+// Every key of the table; fails the test if for_each reports a key twice.
+counts contents(const delta_table& t) {
+  counts out;
+  t.for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
+    auto [it, inserted] = out.emplace(std::make_pair(std::string(site), std::string(article)), n);
+    EXPECT_TRUE(inserted) << "key reported twice: " << site << " " << article;
+  });
+  return out;
+}
+
+TEST(DeltaTable, AddSumsPerKey) {
+  delta_table t;
+  t.reset(20788);
+  t.add("blog", "a", 1);
+  t.add("blog", "a", 1);
+  t.add("blog", "b", 5);
+  t.add("blog", "a", 1);
+  t.add("news", "a", 1000000);
+  EXPECT_EQ(contents(t),
+            (counts{{{"blog", "a"}, 3}, {{"blog", "b"}, 5}, {{"news", "a"}, 1000000}}));
+  EXPECT_EQ(t.size(), 3u);
+  EXPECT_EQ(t.total(), 1000008u);
+  EXPECT_EQ(t.day(), 20788);
+  EXPECT_FALSE(t.empty());
+}
+
+TEST(DeltaTable, NewTableIsEmpty) {
+  delta_table t;
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.total(), 0u);
+  EXPECT_TRUE(contents(t).empty());
+}
+
+TEST(DeltaTable, KeysThatShareBytesStayDistinct) {
+  // Site and article are one key together, but the split point matters.
+  struct row {
+    std::string site;
+    std::string article;
+    std::uint64_t n;
+  };
+  const row table[] = {
+      {"blog", "x", 1},  {"news", "x", 2},  // same article, other site
+      {"ab", "c", 4},    {"a", "bc", 8},    // same bytes, other split
+      {"abc", "d", 16},  {"ab", "cd", 32},
+      {"x", "blog", 64},  // the site of one key as the article of another
+  };
+  delta_table t;
+  counts expected;
+  for (const row& r : table) {
+    t.add(r.site, r.article, r.n);
+    expected[{r.site, r.article}] = r.n;
+  }
+  EXPECT_EQ(contents(t), expected);
+  EXPECT_EQ(t.size(), std::size(table));
+  EXPECT_EQ(t.total(), 127u);
+}
+
+TEST(DeltaTable, LongestIdsAreKeptWhole) {
+  const std::string site(200, 's');
+  const std::string article(200, 'a');
+  std::string other = article;
+  other.back() = 'b';  // differs only in the last byte
+  delta_table t;
+  t.add(site, article, 2);
+  t.add(site, other, 3);
+  t.add(site, article, 4);
+  EXPECT_EQ(contents(t), (counts{{{site, article}, 6}, {{site, other}, 3}}));
+}
+
+TEST(DeltaTable, GrowsToManyKeysWithoutLosingCounts) {
+  constexpr std::uint64_t n_keys = 100'000;
+  delta_table t(16);  // starts small: must grow many times
+  std::uint64_t expected_total = 0;
+  for (std::uint64_t i = 0; i < n_keys; ++i) {
+    t.add(i % 2 ? "odd" : "even", "article-" + std::to_string(i), i % 7 + 1);
+    expected_total += i % 7 + 1;
+  }
+  // Second pass: every key must be found again after all the growth.
+  for (std::uint64_t i = 0; i < n_keys; i += 3) {
+    t.add(i % 2 ? "odd" : "even", "article-" + std::to_string(i), 100);
+    expected_total += 100;
+  }
+  EXPECT_EQ(t.size(), n_keys);
+  EXPECT_EQ(t.total(), expected_total);
+
+  std::uint64_t seen = 0;
+  std::uint64_t sum = 0;
+  std::uint64_t wrong = 0;
+  t.for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
+    ++seen;
+    sum += n;
+    const std::uint64_t i = std::stoull(std::string(article.substr(8)));
+    const std::uint64_t want = i % 7 + 1 + (i % 3 == 0 ? 100 : 0);
+    if (n != want || site != (i % 2 ? "odd" : "even")) ++wrong;
+  });
+  EXPECT_EQ(seen, n_keys);
+  EXPECT_EQ(sum, expected_total);
+  EXPECT_EQ(wrong, 0u);
+}
+
+// "a0", "a1", ... (built by append: GCC 12 warns falsely on "a" + to_string).
+std::string article_name(int i) {
+  std::string s = "a";
+  s += std::to_string(i);
+  return s;
+}
+
+TEST(DeltaTable, ResetEmptiesButKeepsMemory) {
+  delta_table t(16);
+  for (int i = 0; i < 5000; ++i)
+    t.add("blog", article_name(i), 2);
+  const std::size_t grown = t.memory_bytes();
+  ASSERT_GT(grown, 16 * 24u);
+
+  t.reset(42);
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.total(), 0u);
+  EXPECT_EQ(t.day(), 42);
+  EXPECT_TRUE(contents(t).empty());
+  EXPECT_EQ(t.memory_bytes(), grown);
+
+  // Counts start from zero again; the same working set needs no more memory.
+  for (int i = 0; i < 5000; ++i)
+    t.add("blog", article_name(i), 1);
+  EXPECT_EQ(t.size(), 5000u);
+  EXPECT_EQ(t.total(), 5000u);
+  EXPECT_EQ(t.memory_bytes(), grown);
+  const counts c = contents(t);
+  EXPECT_EQ(c.at({"blog", "a0"}), 1u);
+  EXPECT_EQ(c.at({"blog", "a4999"}), 1u);
+}
+
+TEST(DeltaTable, ResetOfAnEmptyTableSetsTheDay) {
+  delta_table t;
+  t.reset(7);
+  EXPECT_EQ(t.day(), 7);
+  t.add("s", "a", 1);
+  t.reset(8);
+  t.add("s", "b", 1);
+  EXPECT_EQ(contents(t), (counts{{{"s", "b"}, 1}}));
+  EXPECT_EQ(t.day(), 8);
+}
+
+}  // namespace
+}  // namespace pvc

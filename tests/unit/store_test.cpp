@@ -1,0 +1,271 @@
+#include "store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace pvc {
+namespace {
+
+const day_number nov30 = from_civil({2026, 11, 30});
+const day_number dec1 = from_civil({2026, 12, 1});
+
+struct view_row {
+  std::string site;
+  std::string article;
+  std::uint64_t n;
+};
+
+std::unique_ptr<delta_table> make_table(day_number day, std::initializer_list<view_row> rows) {
+  auto t = std::make_unique<delta_table>();
+  t->reset(day);
+  for (const view_row& r : rows)
+    t->add(r.site, r.article, r.n);
+  return t;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+
+  void reopen() {
+    db_.reset();
+    std::string error;
+    db_ = store::open(dir_.str(), store_options{.sync = false}, error);
+    ASSERT_NE(db_, nullptr) << error;
+    ASSERT_EQ(error, "");
+  }
+
+  void apply(std::uint64_t seq, std::initializer_list<const delta_table*> tables) {
+    const std::vector<const delta_table*> v(tables);
+    ASSERT_EQ(db_->apply(v, seq), "");
+  }
+
+  views_snapshot read(std::string_view site, std::vector<std::string_view> articles,
+                      day_number today) {
+    views_snapshot s = db_->read_views(site, articles, today);
+    EXPECT_EQ(s.error, "");
+    EXPECT_EQ(s.articles.size(), articles.size());
+    return s;
+  }
+
+  test::temp_dir dir_;
+  std::unique_ptr<store> db_;
+};
+
+TEST_F(StoreTest, NewStoreIsEmpty) {
+  std::uint64_t seq = 99;
+  ASSERT_TRUE(db_->last_flush_seq(seq));
+  EXPECT_EQ(seq, 0u);
+  EXPECT_TRUE(db_->sites().empty());
+  const views_snapshot s = read("blog", {"a"}, dec1);
+  EXPECT_EQ(s.site.total, 0u);
+  EXPECT_EQ(s.site.today, 0u);
+  EXPECT_EQ(s.site.yesterday, 0u);
+  EXPECT_EQ(s.site.this_month, 0u);
+  EXPECT_EQ(s.articles[0].total, 0u);
+  EXPECT_EQ(db_->dir(), dir_.str());
+}
+
+TEST_F(StoreTest, ApplyThenReadViews) {
+  auto t = make_table(dec1, {{"blog", "a", 3}, {"blog", "b", 2}, {"news", "a", 7}});
+  apply(1, {t.get()});
+
+  const views_snapshot blog = read("blog", {"a", "b", "missing"}, dec1);
+  EXPECT_EQ(blog.site.total, 5u);
+  EXPECT_EQ(blog.site.today, 5u);
+  EXPECT_EQ(blog.site.yesterday, 0u);
+  EXPECT_EQ(blog.site.this_month, 5u);
+  EXPECT_EQ(blog.articles[0].total, 3u);
+  EXPECT_EQ(blog.articles[0].today, 3u);
+  EXPECT_EQ(blog.articles[1].total, 2u);
+  EXPECT_EQ(blog.articles[1].today, 2u);
+  EXPECT_EQ(blog.articles[2].total, 0u);
+  EXPECT_EQ(blog.articles[2].today, 0u);
+
+  const views_snapshot news = read("news", {"a"}, dec1);
+  EXPECT_EQ(news.site.total, 7u);
+  EXPECT_EQ(news.articles[0].today, 7u);
+
+  // The next day: totals stay, today starts at zero, the counts become yesterday's.
+  const views_snapshot later = read("blog", {"a"}, dec1 + 1);
+  EXPECT_EQ(later.site.total, 5u);
+  EXPECT_EQ(later.site.today, 0u);
+  EXPECT_EQ(later.site.yesterday, 5u);
+  EXPECT_EQ(later.site.this_month, 5u);
+  EXPECT_EQ(later.articles[0].total, 3u);
+  EXPECT_EQ(later.articles[0].today, 0u);
+}
+
+TEST_F(StoreTest, SitesDoNotShareCounts) {
+  // "blog" is a prefix of "blog2": their keys must not run together.
+  auto t = make_table(dec1, {{"blog", "a", 1}, {"blog2", "a", 10}, {"b", "loga", 100}});
+  apply(1, {t.get()});
+  EXPECT_EQ(read("blog", {"a"}, dec1).site.total, 1u);
+  EXPECT_EQ(read("blog", {"a"}, dec1).articles[0].total, 1u);
+  EXPECT_EQ(read("blog2", {"a"}, dec1).site.today, 10u);
+  EXPECT_EQ(read("b", {"loga"}, dec1).site.this_month, 100u);
+  EXPECT_EQ(read("blo", {}, dec1).site.total, 0u);
+}
+
+TEST_F(StoreTest, ApplyAddsToWhatIsThere) {
+  auto shard0 = make_table(dec1, {{"blog", "a", 3}});
+  auto shard1 = make_table(dec1, {{"blog", "a", 4}, {"blog", "b", 1}});
+  apply(1, {shard0.get(), shard1.get()});  // one key from two shards
+  auto more = make_table(dec1, {{"blog", "a", 10}});
+  apply(2, {more.get()});
+  const views_snapshot s = read("blog", {"a", "b"}, dec1);
+  EXPECT_EQ(s.site.total, 18u);
+  EXPECT_EQ(s.site.today, 18u);
+  EXPECT_EQ(s.articles[0].total, 17u);
+  EXPECT_EQ(s.articles[1].today, 1u);
+}
+
+TEST_F(StoreTest, YesterdayComesFromThePreviousDaysTable) {
+  auto today = make_table(dec1, {{"blog", "a", 3}, {"blog", "b", 2}});
+  auto yesterday = make_table(nov30, {{"blog", "a", 4}});
+  auto older = make_table(nov30 - 1, {{"blog", "a", 1000}});
+  apply(1, {today.get(), yesterday.get()});
+  apply(2, {older.get()});
+  const views_snapshot s = read("blog", {"a", "b"}, dec1);
+  EXPECT_EQ(s.site.today, 5u);
+  EXPECT_EQ(s.site.yesterday, 4u);
+  EXPECT_EQ(s.site.this_month, 5u);  // Nov 30 is another month
+  EXPECT_EQ(s.site.total, 1009u);
+  EXPECT_EQ(s.articles[0].total, 1007u);
+  EXPECT_EQ(s.articles[0].today, 3u);
+
+  const views_snapshot on_nov30 = read("blog", {"a"}, nov30);
+  EXPECT_EQ(on_nov30.site.today, 4u);
+  EXPECT_EQ(on_nov30.site.yesterday, 1000u);
+  EXPECT_EQ(on_nov30.site.this_month, 1004u);
+}
+
+TEST_F(StoreTest, MonthSumsTheDaysOfThatMonthOnly) {
+  struct row {
+    civil_date day;
+    std::uint64_t views;
+  };
+  const row days[] = {
+      {{2026, 11, 30}, 10000}, {{2026, 12, 1}, 1},   {{2026, 12, 15}, 10},
+      {{2026, 12, 31}, 100},   {{2027, 1, 1}, 1000}, {{2025, 12, 31}, 100000},  // a year earlier
+  };
+  std::vector<std::unique_ptr<delta_table>> tables;
+  std::vector<const delta_table*> ptrs;
+  for (const row& r : days) {
+    tables.push_back(make_table(from_civil(r.day), {{"blog", "a", r.views}}));
+    ptrs.push_back(tables.back().get());
+  }
+  ASSERT_EQ(db_->apply(ptrs, 1), "");
+
+  struct expect_row {
+    civil_date today;
+    std::uint64_t today_views;
+    std::uint64_t yesterday;
+    std::uint64_t month;
+  };
+  const expect_row table[] = {
+      {{2026, 12, 31}, 100, 0, 111},       {{2027, 1, 1}, 1000, 100, 1000},  // year change
+      {{2026, 12, 16}, 0, 10, 111},        {{2026, 11, 30}, 10000, 0, 10000},
+      {{2025, 12, 31}, 100000, 0, 100000},
+  };
+  for (const expect_row& e : table) {
+    SCOPED_TRACE(day_key(from_civil(e.today)));
+    const views_snapshot s = read("blog", {"a"}, from_civil(e.today));
+    EXPECT_EQ(s.site.today, e.today_views);
+    EXPECT_EQ(s.articles[0].today, e.today_views);
+    EXPECT_EQ(s.site.yesterday, e.yesterday);
+    EXPECT_EQ(s.site.this_month, e.month);
+    EXPECT_EQ(s.site.total, 111111u);
+  }
+}
+
+TEST_F(StoreTest, LastFlushSeqIsTheOneWritten) {
+  auto t = make_table(dec1, {{"blog", "a", 1}});
+  apply(7, {t.get()});
+  std::uint64_t seq = 0;
+  ASSERT_TRUE(db_->last_flush_seq(seq));
+  EXPECT_EQ(seq, 7u);
+  apply(8, {});  // a batch with no tables still records its number
+  ASSERT_TRUE(db_->last_flush_seq(seq));
+  EXPECT_EQ(seq, 8u);
+  EXPECT_EQ(read("blog", {}, dec1).site.total, 1u);
+}
+
+TEST_F(StoreTest, SitesListsEverySiteWithCounts) {
+  auto t1 = make_table(dec1, {{"news", "a", 1}, {"blog", "a", 1}});
+  auto t2 = make_table(nov30, {{"Shop", "x", 1}, {"blog", "b", 1}});
+  apply(1, {t1.get(), t2.get()});
+  std::vector<std::string> sites = db_->sites();
+  std::sort(sites.begin(), sites.end());
+  EXPECT_EQ(sites, (std::vector<std::string>{"Shop", "blog", "news"}));
+}
+
+TEST_F(StoreTest, ReopenKeepsEverything) {
+  auto t = make_table(dec1, {{"blog", "a", 3}, {"news", "x", 2}});
+  auto y = make_table(nov30, {{"blog", "a", 4}});
+  apply(41, {t.get(), y.get()});
+  reopen();
+  std::uint64_t seq = 0;
+  ASSERT_TRUE(db_->last_flush_seq(seq));
+  EXPECT_EQ(seq, 41u);
+  std::vector<std::string> sites = db_->sites();
+  std::sort(sites.begin(), sites.end());
+  EXPECT_EQ(sites, (std::vector<std::string>{"blog", "news"}));
+  const views_snapshot s = read("blog", {"a"}, dec1);
+  EXPECT_EQ(s.site.total, 7u);
+  EXPECT_EQ(s.site.today, 3u);
+  EXPECT_EQ(s.site.yesterday, 4u);
+  EXPECT_EQ(s.articles[0].total, 7u);
+
+  // Counts written after the reopen add to the old ones.
+  auto more = make_table(dec1, {{"blog", "a", 1}});
+  apply(42, {more.get()});
+  reopen();
+  EXPECT_EQ(read("blog", {"a"}, dec1).articles[0].today, 4u);
+}
+
+TEST_F(StoreTest, LongestIdsRoundTrip) {
+  const std::string site(200, 's');
+  const std::string article(200, '~');
+  auto t = make_table(dec1, {{site, article, 5}});
+  apply(1, {t.get()});
+  const views_snapshot s = read(site, {article}, dec1);
+  EXPECT_EQ(s.site.total, 5u);
+  EXPECT_EQ(s.articles[0].total, 5u);
+  EXPECT_EQ(db_->sites(), (std::vector<std::string>{site}));
+}
+
+TEST(StoreOpen, FailsWithAMessageNamingThePath) {
+  test::temp_dir dir;
+  const std::string file = (dir.path() / "not-a-dir").string();
+  std::ofstream(file) << "x";
+  std::string error;
+  auto db = store::open(file, store_options{}, error);
+  EXPECT_EQ(db, nullptr);
+  EXPECT_NE(error.find(file), std::string::npos) << error;
+
+  error.clear();
+  auto below = store::open(file + "/sub", store_options{}, error);
+  EXPECT_EQ(below, nullptr);
+  EXPECT_NE(error.find(file + "/sub"), std::string::npos) << error;
+}
+
+TEST(StoreOpen, SecondOpenOfTheSameDirIsRefused) {
+  // RocksDB locks the directory: two pvcd processes must not share one store.
+  test::temp_dir dir;
+  std::string error;
+  auto first = store::open(dir.str(), store_options{}, error);
+  ASSERT_NE(first, nullptr) << error;
+  auto second = store::open(dir.str(), store_options{}, error);
+  EXPECT_EQ(second, nullptr);
+  EXPECT_NE(error.find(dir.str()), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace pvc
