@@ -15,7 +15,8 @@ counter_shard::counter_shard(counter_table& table)
 
 bool counter_shard::record(const hit& h, transport t) {
   const std::int32_t today = table_.current_day();
-  if (today != active_->day()) [[unlikely]] start_day(today);
+  if (today != active_->day()) [[unlikely]]
+    start_day(today);
   const auto result = active_->add(h.site, h.article, h.count,
                                    [this](std::string_view site) { return admit(site); });
   if (result != delta_table::add_result::added) [[unlikely]] {

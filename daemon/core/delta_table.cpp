@@ -22,7 +22,8 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
     i = h & mask_;
-    while (slots_[i].count != 0) i = (i + 1) & mask_;
+    while (slots_[i].count != 0)
+      i = (i + 1) & mask_;
   }
   slot& s = slots_[i];
   s.hash = h;
