@@ -19,7 +19,15 @@ namespace {
 using pvc::bench::zipf_sample;
 
 std::string article_id(std::uint32_t i) {
-  return "/tin-tuc/2026/11/bai-viet-" + std::to_string(i);
+  std::string id = "/tin-tuc/2026/11/bai-viet-";
+  id += std::to_string(i);
+  return id;
+}
+
+std::string line_for(std::uint32_t i) {
+  std::string line = "baochinhphu ";
+  line += article_id(i);
+  return line;
 }
 
 // Lines "site article\n" for ids drawn from Zipf over `n` articles.
@@ -27,7 +35,7 @@ std::vector<std::string> zipf_lines(std::uint64_t n, std::size_t count) {
   std::vector<std::string> lines;
   lines.reserve(count);
   for (std::uint32_t id : zipf_sample(n, 1.0, count, 42)) {
-    lines.push_back("baochinhphu " + article_id(id));
+    lines.push_back(line_for(id));
   }
   return lines;
 }
@@ -102,7 +110,7 @@ void BM_count_uniform_1M(benchmark::State& state) {
     std::uniform_int_distribution<std::uint32_t> d(0, 999'999);
     std::vector<std::string> v;
     for (int i = 0; i < (1 << 20); ++i)
-      v.push_back("baochinhphu " + article_id(d(rng)));
+      v.push_back(line_for(d(rng)));
     return v;
   }();
   count_lines(state, lines);
@@ -110,7 +118,7 @@ void BM_count_uniform_1M(benchmark::State& state) {
 BENCHMARK(BM_count_uniform_1M)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_count_hot_article(benchmark::State& state) {
-  static const std::vector<std::string> lines = {"baochinhphu " + article_id(1)};
+  static const std::vector<std::string> lines = {line_for(1)};
   count_lines(state, lines);
 }
 BENCHMARK(BM_count_hot_article)->Threads(1)->Threads(2)->UseRealTime();

@@ -70,7 +70,8 @@ struct id_stream {
   std::vector<std::uint32_t> articles;
   std::vector<std::uint32_t> sites;
   std::size_t pos = 0;
-  id_stream(const options& o, std::uint64_t seed) : sequential(o.sequential), n_articles(o.articles) {
+  id_stream(const options& o, std::uint64_t seed)
+      : sequential(o.sequential), n_articles(o.articles) {
     articles = pvc::bench::zipf_sample(o.articles, o.zipf, 1 << 16, seed);
     std::mt19937 rng(static_cast<unsigned>(seed * 7919));
     std::uniform_int_distribution<std::uint32_t> d(0, o.sites - 1);
@@ -161,8 +162,10 @@ void udp_sender(const options& o, results& r, const pvc::endpoint& e, unsigned i
         if (o.datagram_bytes ? p.size() + line.size() > o.datagram_bytes && lines > 0
                              : lines == o.lines_per_datagram) {
           // Put the id back for the next datagram.
-          if (ids.sequential) --ids.seq;
-          else ids.pos = ids.pos == 0 ? ids.articles.size() - 1 : ids.pos - 1;
+          if (ids.sequential)
+            --ids.seq;
+          else
+            ids.pos = ids.pos == 0 ? ids.articles.size() - 1 : ids.pos - 1;
           break;
         }
         p += line;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/calendar.hpp"
+#include "core/client_ip.hpp"
 #include "version.hpp"
 
 namespace pvc {
@@ -71,6 +72,39 @@ setter size_key(std::size_t config::*field, const char* key, std::uint64_t lo, s
     if (!n) return bad(key, v, "expected a size such as 65536, 64KiB, 8MiB");
     if (*n < lo || *n > hi) return bad(key, v, fmt::format("must be within {}..{} bytes", lo, hi));
     c.*field = static_cast<std::size_t>(*n);
+    return {};
+  };
+}
+
+// A list: a TOML array of strings, or comma-separated text on the command line.
+setter list_key(std::vector<std::string> config::*field, const char* key,
+                std::function<std::string(const std::string&)> check) {
+  return [=](config& c, const std::string& v) -> std::string {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= v.size()) {
+      std::size_t comma = v.find(',', start);
+      std::string item =
+          v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      while (!item.empty() && item.front() == ' ')
+        item.erase(item.begin());
+      while (!item.empty() && item.back() == ' ')
+        item.pop_back();
+      if (!item.empty()) {
+        if (auto why = check(item); !why.empty()) return bad(key, item, why);
+        items.push_back(item);
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    c.*field = std::move(items);
+    return {};
+  };
+}
+
+setter path_key(std::string config::*field) {
+  return [=](config& c, const std::string& v) -> std::string {
+    c.*field = v;
     return {};
   };
 }
@@ -137,6 +171,63 @@ const std::vector<key_spec>& key_table() {
            return bad("sync_writes", v, "expected true or false");
          return {};
        }},
+      {"trusted_proxies", "LIST", "(none)",
+       "CIDRs of reverse proxies whose X-Forwarded-For/Forwarded names the client, e.g. "
+       "127.0.0.1/32",
+       list_key(&config::trusted_proxies, "trusted_proxies",
+                [](const std::string& item) {
+                  return parse_cidr(item) ? std::string()
+                                          : std::string("expected an address or CIDR network");
+                })},
+      {"cors_origins", "LIST", "*",
+       "origins whose pages may read the counts (Access-Control-Allow-Origin); * for any",
+       list_key(&config::cors_origins, "cors_origins",
+                [](const std::string& item) {
+                  if (item == "*" || item.rfind("http://", 0) == 0 ||
+                      item.rfind("https://", 0) == 0)
+                    return std::string();
+                  return std::string("expected * or an origin such as https://portal.gov.vn");
+                })},
+      {"online_window", "DURATION", "5m",
+       "a visitor counts as online this long after a view (1m..1h)",
+       duration_key(&config::online_window, "online_window", 1min, 1h)},
+      {"dedupe_window", "DURATION", "0s",
+       "count one visitor's repeated views of one article once within this (0s = off, up to 24h)",
+       duration_key(&config::dedupe_window, "dedupe_window", 0ms, 24h)},
+      {"bot_list_file", "FILE", "(built in)",
+       "User-Agent substrings treated as bots, one per line; replaces the built-in list",
+       path_key(&config::bot_list_file)},
+      {"admin_token_file", "FILE", "(none)",
+       "file holding the bearer token for mutating admin routes; without it they answer loopback "
+       "only",
+       path_key(&config::admin_token_file)},
+      {"rate_limit", "N", "0", "beacons per second per client IP, 0 = off (0..100000)",
+       [](config& c, const std::string& v) -> std::string {
+         char* end = nullptr;
+         const double d = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end != '\0' || !(d >= 0 && d <= 100000)) {
+           return bad("rate_limit", v, "expected a number within 0..100000");
+         }
+         c.rate_limit = d;
+         return {};
+       }},
+      {"rate_limit_burst", "N", "20",
+       "beacons a client may send at once before rate_limit applies (1..100000)",
+       integer_key(&config::rate_limit_burst, "rate_limit_burst", 1, 100'000)},
+      {"beacon_secret_file", "FILE", "(none)",
+       "file holding the HMAC secret for signed beacons; when set, unsigned beacons are refused",
+       path_key(&config::beacon_secret_file)},
+      {"max_tracked_keys", "N", "5000000",
+       "most distinct (site, article) keys pvcd tracks (1000..100000000); new ones past it are "
+       "refused",
+       integer_key(&config::max_tracked_keys, "max_tracked_keys", 1000, 100'000'000)},
+      {"max_new_keys_per_second", "N", "20000",
+       "most articles never seen before admitted per second (10..10000000); known ones always "
+       "count",
+       integer_key(&config::max_new_keys_per_second, "max_new_keys_per_second", 10, 10'000'000)},
+      {"http_max_connections", "N", "10000",
+       "open HTTP connections per listener (16..1000000); past it the oldest idle one is closed",
+       integer_key(&config::http_max_connections, "http_max_connections", 16, 1'000'000)},
   };
   return table;
 }
@@ -151,6 +242,17 @@ const key_spec* find_key(const std::string& name) {
 // A TOML value as the text a flag would carry.
 std::optional<std::string> toml_to_text(const toml::node& node) {
   if (auto s = node.value<std::string>()) return *s;
+  if (const toml::array* arr = node.as_array()) {
+    std::string joined;
+    for (const auto& item : *arr) {
+      auto s = item.value<std::string>();
+      if (!s || s->find(',') != std::string::npos) return std::nullopt;
+      if (!joined.empty()) joined += ',';
+      joined += *s;
+    }
+    return joined;
+  }
+  if (node.is_floating_point()) return std::to_string(*node.value<double>());
   if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
   if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
   return std::nullopt;
@@ -183,25 +285,52 @@ std::string set_config_key(config& cfg, const std::string& key, const std::strin
   return k->set(cfg, value);
 }
 
+namespace {
+
+// Every key's field, for comparing and copying configurations.
+template <class Fn>
+void for_each_field(Fn&& fn) {
+  fn("http", &config::http);
+  fn("udp", &config::udp);
+  fn("admin", &config::admin);
+  fn("data_dir", &config::data_dir);
+  fn("flush_interval", &config::flush_interval);
+  fn("threads", &config::threads);
+  fn("timezone", &config::timezone);
+  fn("log_level", &config::log_level);
+  fn("max_sites", &config::max_sites);
+  fn("http_idle_timeout", &config::http_idle_timeout);
+  fn("http_max_body", &config::http_max_body);
+  fn("udp_receive_buffer", &config::udp_receive_buffer);
+  fn("sync_writes", &config::sync_writes);
+  fn("trusted_proxies", &config::trusted_proxies);
+  fn("cors_origins", &config::cors_origins);
+  fn("online_window", &config::online_window);
+  fn("dedupe_window", &config::dedupe_window);
+  fn("bot_list_file", &config::bot_list_file);
+  fn("admin_token_file", &config::admin_token_file);
+  fn("rate_limit", &config::rate_limit);
+  fn("rate_limit_burst", &config::rate_limit_burst);
+  fn("beacon_secret_file", &config::beacon_secret_file);
+  fn("max_tracked_keys", &config::max_tracked_keys);
+  fn("max_new_keys_per_second", &config::max_new_keys_per_second);
+  fn("http_max_connections", &config::http_max_connections);
+}
+
+}  // namespace
+
 std::vector<std::string> changed_keys(const config& a, const config& b) {
   std::vector<std::string> out;
-  auto check = [&](const char* key, bool same) {
-    if (!same) out.emplace_back(key);
-  };
-  check("http", a.http == b.http);
-  check("udp", a.udp == b.udp);
-  check("admin", a.admin == b.admin);
-  check("data_dir", a.data_dir == b.data_dir);
-  check("flush_interval", a.flush_interval == b.flush_interval);
-  check("threads", a.threads == b.threads);
-  check("timezone", a.timezone == b.timezone);
-  check("log_level", a.log_level == b.log_level);
-  check("max_sites", a.max_sites == b.max_sites);
-  check("http_idle_timeout", a.http_idle_timeout == b.http_idle_timeout);
-  check("http_max_body", a.http_max_body == b.http_max_body);
-  check("udp_receive_buffer", a.udp_receive_buffer == b.udp_receive_buffer);
-  check("sync_writes", a.sync_writes == b.sync_writes);
+  for_each_field([&](const char* key, auto field) {
+    if (!(a.*field == b.*field)) out.emplace_back(key);
+  });
   return out;
+}
+
+void copy_config_key(config& to, const config& from, const std::string& key) {
+  for_each_field([&](const char* k, auto field) {
+    if (key == k) to.*field = from.*field;
+  });
 }
 
 std::vector<config_key_doc> config_key_docs() {

@@ -27,6 +27,24 @@ struct config {
   std::size_t http_max_body = 16 * 1024;
   std::size_t udp_receive_buffer = 8u << 20;
   bool sync_writes = true;
+
+  // Who the client is, and what the widget may show to whom.
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For/Forwarded is believed
+  std::vector<std::string> cors_origins{"*"};
+  std::chrono::milliseconds online_window{5 * 60'000};
+  std::chrono::milliseconds dedupe_window{0};  // 0 = off
+  std::string bot_list_file;                   // "" = the list built into pvcd
+
+  // Admin API.
+  std::string admin_token_file;  // "" = mutating admin routes only for loopback peers
+
+  // Abuse and resource bounds.
+  double rate_limit = 0;  // beacons per second per client IP; 0 = off
+  unsigned rate_limit_burst = 20;
+  std::string beacon_secret_file;  // set: every beacon needs a valid t= token
+  std::size_t max_tracked_keys = 5'000'000;
+  std::size_t max_new_keys_per_second = 20'000;
+  std::size_t http_max_connections = 10'000;
 };
 
 // What load_config decided: run with `cfg`, or exit now with `exit_code`
@@ -45,6 +63,9 @@ std::string set_config_key(config& cfg, const std::string& key, const std::strin
 
 // Keys whose values differ between a and b (for SIGHUP: what needs a restart).
 std::vector<std::string> changed_keys(const config& a, const config& b);
+
+// Copies one key's value from `from` into `to`.
+void copy_config_key(config& to, const config& from, const std::string& key);
 
 // Every key with its help line, for docs and --help.
 struct config_key_doc {

@@ -75,7 +75,8 @@ class flusher {
   // One round. Returns "" on success (also when there was nothing to write).
   std::string flush_once();
 
-  // Flushes every `interval` until stop() is called, then flushes a last time.
+  // Flushes every `interval` until stop() is called. The last flush is the
+  // caller's (flush_once), once the I/O threads have stopped.
   void run(std::chrono::milliseconds interval);
   void stop();
 

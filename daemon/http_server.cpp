@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -33,12 +34,18 @@ struct request_data {
   std::string target;
   std::string content_type;
   std::string body;
+  std::string user_agent;
+  std::string x_forwarded_for;
+  std::string forwarded;
+  std::string if_none_match;
+  std::string origin;
+  std::string authorization;
 
   void clear() {
-    method.clear();
-    target.clear();
-    content_type.clear();
-    body.clear();
+    for (std::string* s : {&method, &target, &content_type, &body, &user_agent, &x_forwarded_for,
+                           &forwarded, &if_none_match, &origin, &authorization}) {
+      s->clear();
+    }
   }
 };
 
@@ -57,9 +64,38 @@ class request_parser final : public http::basic_parser<true> {
   void on_response_impl(int, beast::string_view, int, error_code& ec) override {
     ec = http::error::bad_method;  // never called for a request parser
   }
-  void on_field_impl(http::field name, beast::string_view, beast::string_view value,
+  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
                      error_code&) override {
-    if (name == http::field::content_type) d_.content_type.assign(value.data(), value.size());
+    switch (name) {
+      case http::field::content_type:
+        d_.content_type.assign(value);
+        break;
+      case http::field::user_agent:
+        d_.user_agent.assign(value);
+        break;
+      case http::field::forwarded:
+        d_.forwarded.assign(value);
+        break;
+      case http::field::if_none_match:
+        d_.if_none_match.assign(value);
+        break;
+      case http::field::origin:
+        d_.origin.assign(value);
+        break;
+      case http::field::authorization:
+        d_.authorization.assign(value);
+        break;
+      case http::field::unknown:
+        // Beast has no enum value for X-Forwarded-For. Several such lines
+        // form one comma-separated list.
+        if (beast::iequals(name_string, "x-forwarded-for")) {
+          if (!d_.x_forwarded_for.empty()) d_.x_forwarded_for += ", ";
+          d_.x_forwarded_for.append(value);
+        }
+        break;
+      default:
+        break;
+    }
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
@@ -110,15 +146,27 @@ void format_head(std::string& out, const http_response& res, bool keep_alive) {
   out += std::to_string(res.status);
   out += ' ';
   out += reason_phrase(res.status);
-  out += "\r\nCache-Control: no-store\r\n";
-  if (res.status != 204) {
+  out += "\r\nCache-Control: ";
+  out += res.cache_control;
+  out += "\r\n";
+  if (res.status != 204 && res.status != 304) {
     out += "Content-Type: ";
     out += res.content_type;
     out += "\r\nContent-Length: ";
     out += std::to_string(res.payload().size());
     out += "\r\n";
   }
-  if (res.cors) out += "Access-Control-Allow-Origin: *\r\n";
+  if (res.cors) {
+    out += "Access-Control-Allow-Origin: ";
+    out += res.cors_origin;
+    out += "\r\n";
+    if (res.cors_origin != "*") out += "Vary: Origin\r\n";
+  }
+  if (!res.etag.empty()) {
+    out += "ETag: ";
+    out += res.etag;
+    out += "\r\n";
+  }
   if (!res.allow.empty()) {
     out += "Allow: ";
     out += res.allow;
@@ -161,6 +209,14 @@ class session : public std::enable_shared_from_this<session> {
   void start() {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    const auto remote = socket_.remote_endpoint(ignored);
+    if (!ignored) {
+      const auto a = remote.address();
+      // An IPv4 client on a dual-stack socket is reported as itself.
+      peer_ = a.is_v6() && a.to_v6().is_v4_mapped()
+                  ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
+                  : a.to_string();
+    }
     deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
     arm_timer();
     do_read();
@@ -213,7 +269,10 @@ class session : public std::enable_shared_from_this<session> {
       }
       return write(false);
     }
-    const http_request_view view{req_.method, req_.target, req_.content_type, req_.body};
+    const http_request_view view{
+        req_.method,       req_.target,          req_.content_type, req_.body,          peer_,
+        req_.user_agent,   req_.x_forwarded_for, req_.forwarded,    req_.if_none_match, req_.origin,
+        req_.authorization};
     started_ = std::chrono::steady_clock::now();
     res_.reset();
     w_.routes.handle(view, res_, w_.shard);
@@ -267,6 +326,7 @@ class session : public std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;
   request_data req_;
+  std::string peer_;
   http_response res_;
   std::string head_;
   std::chrono::steady_clock::time_point deadline_;

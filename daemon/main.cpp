@@ -14,11 +14,14 @@
 
 #include "config.hpp"
 #include "core/calendar.hpp"
+#include "core/client_ip.hpp"
 #include "core/counter_table.hpp"
 #include "flusher.hpp"
 #include "http_server.hpp"
 #include "io_threads.hpp"
 #include "metrics.hpp"
+#include "per_thread.hpp"
+#include "reloader.hpp"
 #include "routes.hpp"
 #include "store.hpp"
 #include "systemd.hpp"
@@ -130,25 +133,6 @@ class liveness_reporter {
   bool stopping_ = false;
 };
 
-// SIGHUP: re-read the configuration; apply what can change safely, and say
-// what needs a restart.
-void reload(int argc, char** argv, const pvc::config& running) {
-  pvc::config_outcome fresh = pvc::load_config(argc, argv);
-  if (!fresh.cfg) {
-    spdlog::error("event=reload_failed error=\"{}\"", fresh.message);
-    return;
-  }
-  for (const auto& key : pvc::changed_keys(running, *fresh.cfg)) {
-    if (key == "log_level") {
-      spdlog::set_level(spdlog::level::from_str(fresh.cfg->log_level));
-      spdlog::info("event=reload key=log_level value={}", fresh.cfg->log_level);
-    } else {
-      spdlog::warn("event=reload_ignored key={} reason=restart_required", key);
-    }
-  }
-  spdlog::info("event=reloaded");
-}
-
 int fd_for(const std::map<std::string, int>& fds, const char* name) {
   auto it = fds.find(name);
   return it == fds.end() ? -1 : it->second;
@@ -162,7 +146,7 @@ int main(int argc, char** argv) {
     std::fprintf(outcome.exit_code == 0 ? stdout : stderr, "%s\n", outcome.message.c_str());
     return outcome.exit_code;
   }
-  const pvc::config& cfg = *outcome.cfg;
+  pvc::config cfg = *outcome.cfg;  // SIGHUP updates the keys it applies
   setup_logging(cfg.log_level);
 
   // Before any thread exists: the zone is process-wide, and every thread
@@ -195,6 +179,29 @@ int main(int argc, char** argv) {
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
   pvc::route_context ctx{*db, table, [&stats] { return stats.render(); }};
+  pvc::reloader reloads;
+
+  // Client addresses: believe forwarding headers only from trusted proxies.
+  pvc::trusted_proxies proxies;
+  if (auto err = pvc::trusted_proxies::parse(cfg.trusted_proxies, proxies); !err.empty()) {
+    return fail_start(err);
+  }
+  pvc::per_thread<pvc::trusted_proxies> live_proxies(
+      cfg.threads, std::make_shared<const pvc::trusted_proxies>(std::move(proxies)));
+  ctx.client_ip = [&live_proxies](const pvc::http_request_view& req, std::size_t shard,
+                                  std::string& scratch) {
+    return live_proxies.get(shard).client(req.peer, req.x_forwarded_for, req.forwarded, scratch);
+  };
+  reloads.on("trusted_proxies", [&](const pvc::config& fresh) -> std::string {
+    pvc::trusted_proxies p;
+    if (auto err = pvc::trusted_proxies::parse(fresh.trusted_proxies, p); !err.empty()) return err;
+    live_proxies.publish(io, std::make_shared<const pvc::trusted_proxies>(std::move(p)));
+    return {};
+  });
+  reloads.on("log_level", [](const pvc::config& fresh) -> std::string {
+    spdlog::set_level(spdlog::level::from_str(fresh.log_level));
+    return {};
+  });
   const pvc::router public_routes(pvc::router::role::public_api, ctx);
   const pvc::router admin_routes(pvc::router::role::admin, ctx);
 
@@ -237,7 +244,7 @@ int main(int argc, char** argv) {
     sigwait(&signals, &sig);
     if (sig != SIGHUP) break;
     pvc::systemd::notify("RELOADING=1");
-    reload(argc, argv, cfg);
+    reloads.reload(argc, argv, cfg);
     pvc::systemd::notify("READY=1");
   }
   pvc::systemd::notify("STOPPING=1\nSTATUS=stopping: writing the last counts");

@@ -205,7 +205,8 @@ class pvcd_collector final : public prometheus::Collectable {
     auto latency = family("pvcd_http_request_duration_seconds",
                           "Time from a complete request to its answer written, by route.",
                           MetricType::Histogram);
-    for (std::size_t r = 0; r < http_route_count; ++r) {
+    const std::vector<std::string> labels = http_route_labels();
+    for (std::size_t r = 0; r < labels.size(); ++r) {
       std::array<std::uint64_t, http_code_count> codes{};
       std::array<std::uint64_t, http_bucket_count> buckets{};
       std::uint64_t sum_ns = 0;
@@ -217,7 +218,7 @@ class pvcd_collector final : public prometheus::Collectable {
           buckets[b] += st.http_latency[r][b].get();
         sum_ns += st.http_latency_sum_ns[r].get();
       }
-      const std::string route(http_route_names[r]);
+      const std::string& route = labels[r];
       std::uint64_t count = 0;
       for (std::size_t c = 0; c < http_code_count; ++c) {
         if (codes[c] == 0) continue;

@@ -1,74 +1,138 @@
 #pragma once
-// What each HTTP route answers. Transport-free: http_server.cpp parses the
-// bytes and writes the answer; this file decides it. The public and the
-// admin listener each get a router with their own route table, so no admin
-// route is reachable from the public listener.
+// HTTP routing, transport-free: http_server.cpp parses the bytes and writes
+// the answer; a router decides it. The public and the admin listener each
+// get a router with their own route table, so no admin route is reachable
+// from the public listener. Route modules (beacon_routes.cpp,
+// admin_routes.cpp, ...) register their handlers at start-up.
 //
-// Thread-safety: handle() runs on the calling I/O thread and writes only to
-// that thread's shard; the store and metrics it reads are thread-safe.
+// Thread-safety: routes are added before the I/O threads start; handle()
+// then runs on the calling I/O thread and writes only to that thread's
+// shard; the store and metrics it reads are thread-safe.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/counter_table.hpp"
+#include "core/http_stats.hpp"
 #include "store.hpp"
 
 namespace pvc {
 
 struct http_request_view {
-  std::string_view method;  // "GET", "POST", ...
-  std::string_view target;  // path and query, as sent
-  std::string_view content_type;
-  std::string_view body;
+  std::string_view method{};  // "GET", "POST", ...
+  std::string_view target{};  // path and query, as sent
+  std::string_view content_type{};
+  std::string_view body{};
+  std::string_view peer{};  // the connection's remote address, numeric ("127.0.0.1", "::1")
+  std::string_view user_agent{};
+  std::string_view x_forwarded_for{};
+  std::string_view forwarded{};
+  std::string_view if_none_match{};
+  std::string_view origin{};
+  std::string_view authorization{};
 };
 
 struct http_response {
   unsigned status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
-  std::string body;                          // owned text (reused across requests)
-  std::string_view static_body;              // used instead of `body` when non-empty
-  std::string_view allow;                    // Allow header for 405
-  bool cors = false;                         // Access-Control-Allow-Origin: *
-  http_route route = http_route::not_found;  // for the request metrics
+  std::string body;                    // owned text (reused across requests)
+  std::string_view static_body;        // used instead of `body` when non-empty
+  std::string_view allow;              // Allow header for 405
+  bool cors = false;                   // Access-Control-Allow-Origin (see cors_origin)
+  std::string_view cors_origin = "*";  // a literal, the configured list, or the request's Origin
+  std::string etag;                    // ETag header when non-empty
+  std::string_view cache_control = "no-store";  // a literal
+  http_route route = http_route_other;          // for the request metrics
 
-  void reset() {
-    status = 200;
-    content_type = "text/plain; charset=utf-8";
-    body.clear();
-    static_body = {};
-    allow = {};
-    cors = false;
-    route = http_route::not_found;
-  }
+  void reset();
   std::string_view payload() const { return static_body.empty() ? body : static_body; }
+  // A one-line text answer.
+  void text(unsigned code, std::string_view line);
+};
+
+// Who sent a beacon, as far as pvcd can tell (see client_ip.hpp).
+struct client_info {
+  std::string_view ip;
+  std::string_view user_agent;
+};
+
+// A check a beacon must pass before it is counted (signature, bot list,
+// rate limit, de-duplication). `shard` is the calling I/O thread's index,
+// for per-thread state without locks.
+class hit_gate {
+ public:
+  virtual ~hit_gate() = default;
+  virtual std::optional<reject_reason> admit(const hit& h, const http_request_view& req,
+                                             const client_info& client, std::size_t shard) = 0;
+};
+
+// Told about every beacon that was counted (visitor sketches).
+class hit_listener {
+ public:
+  virtual ~hit_listener() = default;
+  virtual void counted(const hit& h, const client_info& client, std::size_t shard) = 0;
 };
 
 struct route_context {
   store& db;
   counter_table& table;
   std::function<std::string()> render_metrics;  // Prometheus text exposition
+  std::vector<hit_gate*> gates{};               // run in order; the first refusal wins
+  std::vector<hit_listener*> listeners{};
+  // The client's address for a request on I/O thread `shard` (trusted
+  // proxies); the peer when unset.
+  std::function<std::string_view(const http_request_view&, std::size_t shard, std::string& scratch)>
+      client_ip{};
 };
 
 class router {
  public:
   enum class role { public_api, admin };
-  router(role r, route_context& ctx) : role_(r), ctx_(ctx) {}
+  // The handler gets the request, its query string (after '?'), the answer
+  // to fill and the calling thread's shard.
+  using handler = std::function<void(const http_request_view& req, std::string_view query,
+                                     http_response& res, counter_shard& shard)>;
+
+  // A router with the built-in routes of its role (see beacon_routes.cpp
+  // and admin_routes.cpp).
+  router(role r, route_context& ctx);
+
+  // Adds a route. `methods` lists what it answers ("GET", "POST", "GET, POST");
+  // HEAD is answered wherever GET is.
+  void add(std::string path, std::string methods, handler h);
 
   void handle(const http_request_view& req, http_response& res, counter_shard& shard) const;
 
+  route_context& context() const noexcept { return ctx_; }
+  role kind() const noexcept { return role_; }
+
  private:
-  void hit(const http_request_view& req, std::string_view query, bool gif, http_response& res,
-           counter_shard& shard) const;
-  void admin_hit(const http_request_view& req, std::string_view query, http_response& res,
-                 counter_shard& shard) const;
-  void views(std::string_view query, http_response& res) const;
+  struct route {
+    std::string path;
+    std::string methods;  // as answered in Allow: HEAD is listed with GET
+    http_route id;
+    handler fn;
+  };
 
   role role_;
   route_context& ctx_;
+  std::vector<route> routes_;
 };
 
 // Splits "path?query" (the query may be absent).
 void split_target(std::string_view target, std::string_view& path, std::string_view& query);
+
+// True for the two body types a beacon may use (form fields, as sendBeacon sends them).
+bool is_form_body(std::string_view content_type);
+
+// GET /api/v1/views, shared by both listeners.
+void answer_views(route_context& ctx, std::string_view query, http_response& res);
+
+// Built-in route modules.
+void add_beacon_routes(router& r);  // /hit, /hit.gif, /api/v1/views, /healthz
+void add_admin_routes(router& r);   // /metrics, /admin/v1/hit, /api/v1/views, /healthz
 
 }  // namespace pvc

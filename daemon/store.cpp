@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/store_keys.hpp"
+#include "store_impl.hpp"
 
 namespace pvc {
 namespace {
@@ -38,17 +39,11 @@ std::uint64_t read_count(const rocksdb::Status& s, const std::string& value) {
 
 }  // namespace
 
-struct store::impl {
-  std::string dir;
-  store_options options;
-  std::unique_ptr<rocksdb::DB> db;
-};
-
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 store::~store() {
   if (impl_ && impl_->db) {
-    // Flush memtables so the next start does not replay a long WAL.
+    // Make sure the log is on disk before closing (sync_writes=false leaves it buffered).
     impl_->db->FlushWAL(true).PermitUncheckedError();
     impl_->db->Close().PermitUncheckedError();
   }

@@ -8,8 +8,8 @@ std::size_t counter_shard::string_hash::operator()(std::string_view s) const noe
   return hash_bytes(s, process_hash_seed());
 }
 
-counter_shard::counter_shard(counter_table& table)
-    : table_(table), active_(std::make_unique<delta_table>()) {
+counter_shard::counter_shard(counter_table& table, std::size_t index)
+    : table_(table), index_(index), active_(std::make_unique<delta_table>()) {
   active_->reset(table.current_day());
 }
 
@@ -79,7 +79,7 @@ counter_table::counter_table(std::size_t shard_count, site_registry& sites, std:
     : day_(today), sites_(sites) {
   shards_.reserve(shard_count);
   for (std::size_t i = 0; i < shard_count; ++i) {
-    shards_.push_back(std::make_unique<counter_shard>(*this));
+    shards_.push_back(std::make_unique<counter_shard>(*this, i));
   }
 }
 

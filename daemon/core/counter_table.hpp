@@ -51,9 +51,9 @@ struct shard_stats {
 
   // HTTP, by route: answers by status code, and latency as a histogram
   // (per-bucket counts, not cumulative) with the sum in nanoseconds.
-  std::array<std::array<owned_counter, http_code_count>, http_route_count> http_requests;
-  std::array<std::array<owned_counter, http_bucket_count>, http_route_count> http_latency;
-  std::array<owned_counter, http_route_count> http_latency_sum_ns;
+  std::array<std::array<owned_counter, http_code_count>, max_http_routes> http_requests;
+  std::array<std::array<owned_counter, http_bucket_count>, max_http_routes> http_latency;
+  std::array<owned_counter, max_http_routes> http_latency_sum_ns;
 
   void observe_http(http_route route, unsigned status, std::uint64_t nanoseconds) noexcept {
     const auto r = static_cast<std::size_t>(route);
@@ -67,7 +67,10 @@ class counter_table;
 
 class alignas(64) counter_shard {
  public:
-  explicit counter_shard(counter_table& table);
+  counter_shard(counter_table& table, std::size_t index);
+
+  // Which shard (and so which I/O thread) this is: 0..shard_count-1.
+  std::size_t index() const noexcept { return index_; }
 
   // Counts a parsed hit. Returns false (and counts the rejection) when the
   // site is new and the site limit is reached.
@@ -97,6 +100,7 @@ class alignas(64) counter_shard {
   std::unique_ptr<delta_table> take_spare();
 
   counter_table& table_;
+  std::size_t index_;
   std::unique_ptr<delta_table> active_;
   std::vector<std::unique_ptr<delta_table>> sealed_;
   std::vector<std::unique_ptr<delta_table>> spares_;

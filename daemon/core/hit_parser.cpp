@@ -108,11 +108,11 @@ hit_result parse_udp_line(std::string_view line, hit_scratch& scratch) {
   hit_result r;
   const char* begin = line.data();
   const char* end = begin + line.size();
-  const char* sp1 = static_cast<const char*>(std::memchr(begin, ' ', line.size()));
   if (line.empty()) {
     set_reject(r, reject_reason::malformed, "empty line");
     return r;
   }
+  const char* sp1 = static_cast<const char*>(std::memchr(begin, ' ', line.size()));
   if (!sp1) {
     set_reject(r, reject_reason::malformed, "expected SITE ARTICLE [COUNT]");
     return r;

@@ -5,22 +5,24 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace pvc {
 
-enum class http_route : std::uint8_t {
-  hit,
-  hit_gif,
-  views,
-  healthz,
-  metrics,
-  admin_hit,
-  not_found,  // anything else (404), and requests too broken to route
-};
-inline constexpr std::size_t http_route_count = 7;
-inline constexpr std::array<std::string_view, http_route_count> http_route_names = {
-    "/hit", "/hit.gif", "/api/v1/views", "/healthz", "/metrics", "/admin/v1/hit", "other"};
+// Routes are numbered as routers register them at start-up (route 0 is
+// "other": 404s and requests too broken to route); the per-thread arrays are
+// sized for the most routes pvcd has.
+using http_route = std::uint8_t;
+inline constexpr std::size_t max_http_routes = 32;
+inline constexpr http_route http_route_other = 0;
+
+// Returns the id of a route label, adding it on first use. Called while
+// routers are built, before the I/O threads start; thread-safe.
+http_route intern_http_route(std::string_view label);
+// Labels by id, for /metrics.
+std::vector<std::string> http_route_labels();
 
 // The status codes pvcd answers with; anything else is reported as "other".
 inline constexpr std::array<unsigned, 11> http_codes = {200, 204, 400, 401, 404, 405,

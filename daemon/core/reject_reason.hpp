@@ -13,12 +13,17 @@ enum class reject_reason : std::uint8_t {
   bad_article,  // same for ARTICLE
   bad_count,    // COUNT is not an integer in 1..1000000
   site_limit,   // a new site past the configured max_sites
+  bot,          // the User-Agent is on the bot list
+  rate_limit,   // the client sent more than its per-client rate allows
+  cardinality,  // a new article past the tracked-key caps (a flood of random ids)
+  signature,    // signed beacons are required and the token is missing, forged or expired
 };
 
-inline constexpr std::size_t reject_reason_count = 5;
+inline constexpr std::size_t reject_reason_count = 9;
 
 inline constexpr std::array<std::string_view, reject_reason_count> reject_reason_names = {
-    "malformed", "bad_site", "bad_article", "bad_count", "site_limit"};
+    "malformed", "bad_site",   "bad_article", "bad_count", "site_limit",
+    "bot",       "rate_limit", "cardinality", "signature"};
 
 constexpr std::string_view name_of(reject_reason r) {
   return reject_reason_names[static_cast<std::size_t>(r)];

@@ -53,7 +53,9 @@ RATE_INTERVAL = "30s"
 INTERVAL = "2s"
 RANGE = "5m"
 
-REASONS = ("malformed", "bad_site", "bad_article", "bad_count", "site_limit")
+# The fixed reason set of pvcd_hits_rejected_total (daemon/core/reject_reason.hpp).
+REASONS = ("malformed", "bad_site", "bad_article", "bad_count", "site_limit", "bot", "rate_limit",
+           "cardinality", "signature")
 TRANSPORTS = ("http", "udp", "admin")
 
 

@@ -161,6 +161,9 @@ TEST_F(CalendarHcm, UseZoneRejectsUnknownAndEscapingNames) {
       "",
       "Asia",  // a directory, not a zone
       "Asia/Ho_Chi_Minh/x",
+      // ".." is refused even where it would land on a real zone file.
+      "../zoneinfo/Europe/Berlin",
+      "Asia/../Europe/Berlin",
   };
   for (const std::string& zone : table) {
     SCOPED_TRACE(zone);

@@ -102,7 +102,8 @@ TEST(ParseEndpoint, MustReject) {
       "127.0.0.1:65536",
       "127.0.0.1:99999",
       "127.0.0.1:123456",
-      "127.0.0.1",  // host without port
+      "127.0.0.1:000080",  // more than five digits
+      "127.0.0.1",         // host without port
       "localhost",
       "127.0.0.1:",
       ":80",

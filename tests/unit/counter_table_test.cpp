@@ -104,6 +104,27 @@ TEST(CounterShard, SiteLimitRejectsOnlyNewSites) {
   EXPECT_EQ(accepted_views(s1, transport::udp), 2u);  // the refused 5 are not counted
 }
 
+TEST(CounterShard, SiteLimitHoldsAcrossDrainsAndDays) {
+  // Sites are checked once per new key and interval: a fresh table after a
+  // drain or a day change must not let a refused site in, nor shut out a known one.
+  site_registry sites(1);
+  counter_table table(1, sites, day1);
+  counter_shard& shard = table.shard(0);
+  EXPECT_TRUE(shard.record({"one", "a", 1}, transport::udp));
+  EXPECT_FALSE(shard.record({"two", "a", 1}, transport::udp));
+  tables out;
+  shard.drain(out);
+  EXPECT_FALSE(shard.record({"two", "a", 1}, transport::udp));
+  EXPECT_TRUE(shard.record({"one", "a", 1}, transport::udp));
+  table.set_current_day(day2);
+  EXPECT_FALSE(shard.record({"two", "b", 1}, transport::udp));
+  EXPECT_TRUE(shard.record({"one", "b", 1}, transport::udp));
+  shard.drain(out);
+  EXPECT_EQ(contents(out), (counts{{{day1, "one", "a"}, 2}, {{day2, "one", "b"}, 1}}));
+  EXPECT_EQ(rejected(shard, transport::udp, reject_reason::site_limit), 3u);
+  EXPECT_EQ(sites.list(), std::vector<std::string>{"one"});
+}
+
 TEST(CounterShard, PreloadedSitesCountPastTheLimit) {
   site_registry sites(1);
   sites.preload("old1");

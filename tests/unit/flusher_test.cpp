@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include "test_support.hpp"
@@ -93,6 +94,21 @@ TEST_F(FlusherTest, FlushOnceWritesTheCountsOfEveryShard) {
   EXPECT_FALSE(f->has_pending());
   EXPECT_EQ(table_->shard(0).tracked_keys(), 0u);
   EXPECT_EQ(table_->shard(1).tracked_keys(), 0u);
+}
+
+TEST_F(FlusherTest, ViewsPerSiteAreSummedOverFlushes) {
+  auto f = make_flusher();
+  using per_site = std::map<std::string, std::uint64_t, std::less<>>;
+  EXPECT_TRUE(f->stats().site_views().empty());
+  hit(0, "blog", "a", 3);
+  hit(1, "blog", "b", 4);
+  hit(1, "news", "x");
+  ASSERT_EQ(f->flush_once(), "");
+  EXPECT_EQ(f->stats().site_views(), (per_site{{"blog", 7}, {"news", 1}}));
+  ASSERT_EQ(f->flush_once(), "");  // nothing new
+  hit(0, "news", "y", 2);
+  ASSERT_EQ(f->flush_once(), "");
+  EXPECT_EQ(f->stats().site_views(), (per_site{{"blog", 7}, {"news", 3}}));
 }
 
 TEST_F(FlusherTest, FlushWithNoNewHitsWritesNothing) {

@@ -200,6 +200,16 @@ TEST(ParseUdpLine, MustReject) {
   }
 }
 
+TEST(ParseUdpLine, DefaultConstructedViewIsAnEmptyLine) {
+  // A null string_view is a valid empty string: it must be refused like "",
+  // without touching its (null) data. Under the asan+ubsan preset a memchr
+  // on the null pointer aborts this test.
+  hit_scratch scratch;
+  const hit_result res = parse_udp_line(std::string_view{}, scratch);
+  EXPECT_FALSE(res.ok);
+  EXPECT_EQ(name_of(res.reason), "malformed");
+}
+
 TEST(ParseCount, Bounds) {
   struct row {
     std::string text;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -137,6 +138,64 @@ TEST(DecodeId, MustReject) {
     const decoded_id d = decode_id(r.raw, scratch);
     EXPECT_EQ(d.status, r.status) << "got " << name(d.status) << ", want " << name(r.status);
   }
+}
+
+TEST(DecodeId, EscapeCutShortByTheEndOfTheView) {
+  // Ids are views into a bigger buffer (a query, a datagram): bytes after
+  // the view's end must never complete an escape.
+  const std::string buffer = "ab%41cd";
+  struct row {
+    std::size_t length;
+    id_status status;
+  };
+  const row table[] = {
+      {3, id_status::bad_escape},  // "ab%"
+      {4, id_status::bad_escape},  // "ab%4"
+      {5, id_status::ok},          // "ab%41"
+  };
+  for (const row& r : table) {
+    const std::string_view view(buffer.data(), r.length);
+    SCOPED_TRACE(printable(view));
+    id_buffer scratch;
+    const decoded_id d = decode_id(view, scratch);
+    EXPECT_EQ(d.status, r.status) << name(d.status);
+    if (r.status == id_status::ok) {
+      EXPECT_EQ(d.value, "abA");
+    }
+  }
+}
+
+// Every byte value at every position of ids of many lengths: the byte scan
+// works on 8- and 16-byte blocks with tails, so a position or length can
+// hide a byte from it.
+TEST(DecodeId, EveryByteValueAtEveryPosition) {
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 1; n <= 64; ++n)
+    lengths.push_back(n);
+  lengths.push_back(199);
+  lengths.push_back(200);
+  std::size_t failures = 0;
+  for (std::size_t len : lengths) {
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'x');
+        s[pos] = static_cast<char>(b);
+        const bool visible = b >= 0x21 && b <= 0x7E;
+        id_status want = visible ? id_status::ok : id_status::bad_byte;
+        if (b == '%') want = id_status::bad_escape;  // followed by 'x' or nothing
+        if (b == '+') want = id_status::bad_byte;    // a space once decoded
+        id_buffer scratch;
+        const decoded_id d = decode_id(s, scratch);
+        const bool ok = d.status == want && is_visible_ascii(s) == visible &&
+                        (want != id_status::ok || d.value == s);
+        if (!ok && ++failures <= 20) {
+          ADD_FAILURE() << "length " << len << " byte 0x" << std::hex << b << std::dec << " at "
+                        << pos << ": got " << name(d.status) << ", want " << name(want);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0u);
 }
 
 TEST(DecodeId, SameArticleWhetherEscapedOrNot) {
