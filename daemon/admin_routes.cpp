@@ -35,7 +35,10 @@ void admin_hit(const http_request_view& req, std::string_view query, http_respon
     return refuse(reject_reason::bad_count, "count must be an integer in 1..1000000");
   }
   if (!shard.record(r.value, transport::admin)) {
-    return res.text(400, "site_limit: this pvcd counts no more new sites (max_sites)");
+    // record() has counted the refusal already.
+    return res.text(400, shard.last_refusal() == reject_reason::cardinality
+                             ? "cardinality: too many new articles right now"
+                             : "site_limit: this pvcd counts no more new sites (max_sites)");
   }
   res.status = 204;
 }
@@ -55,10 +58,7 @@ void add_admin_routes(router& r) {
         [&ctx](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
           answer_views(ctx, q, res);
         });
-  r.add("/healthz", "GET",
-        [](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
-          res.text(200, "ok");
-        });
+  add_health_routes(r);
 }
 
 }  // namespace pvc

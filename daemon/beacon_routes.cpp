@@ -104,7 +104,9 @@ void count_beacon(route_context& ctx, const http_request_view& req, std::string_
   }
   if (!shard.record(r.value, transport::http)) {
     // record() has counted the refusal already.
-    return res.text(400, "site_limit: this pvcd counts no more new sites (max_sites)");
+    const reject_reason why = shard.last_refusal();
+    return res.text(status_for(why),
+                    std::string(name_of(why)) + ": " + std::string(detail_for(why)));
   }
   for (hit_listener* l : ctx.listeners)
     l->counted(r.value, client, shard.index());
@@ -183,10 +185,7 @@ void add_beacon_routes(router& r) {
         [&ctx](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
           answer_views(ctx, q, res);
         });
-  r.add("/healthz", "GET",
-        [](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
-          res.text(200, "ok");
-        });
+  add_health_routes(r);
 }
 
 }  // namespace pvc

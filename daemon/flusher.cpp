@@ -75,6 +75,26 @@ bool flusher::resolve_previous_attempt(std::string& error) {
   return true;
 }
 
+void flusher::consolidate_pending() {
+  std::vector<held_table> merged;  // one table per day
+  for (auto& h : pending_) {
+    auto same_day = std::find_if(merged.begin(), merged.end(), [&](const held_table& m) {
+      return m.table->day() == h.table->day();
+    });
+    if (same_day == merged.end()) {
+      merged.push_back(std::move(h));
+      continue;
+    }
+    delta_table& into = *same_day->table;
+    h.table->for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
+      into.add(site, article, n);
+    });
+    h.table->reset(0);
+    free_[h.shard].push_back(std::move(h.table));
+  }
+  pending_ = std::move(merged);
+}
+
 std::string flusher::flush_once() {
   update_day();
   drain_all();
@@ -107,9 +127,16 @@ std::string flusher::flush_once() {
   if (!error.empty()) {
     if (observer_) observer_(seconds, keys, false);
     retrying_ = true;
-    attempted_ = pending_.size();
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
-    stats_.pending_keys.store(keys, std::memory_order_relaxed);
+    stats_.failing.store(true, std::memory_order_relaxed);
+    // The retry decides by flush_seq whether this attempt landed, so the
+    // attempt's tables stay apart from newer ones: fold them together only.
+    consolidate_pending();
+    attempted_ = pending_.size();
+    std::size_t held = 0;
+    for (const auto& h : pending_)
+      held += h.table->size();
+    stats_.pending_keys.store(held, std::memory_order_relaxed);
     return error;
   }
   last_seq_ = seq;
@@ -123,6 +150,7 @@ std::string flusher::flush_once() {
   stats_.views.fetch_add(views, std::memory_order_relaxed);
   stats_.add_site_views(per_site);
   stats_.pending_keys.store(0, std::memory_order_relaxed);
+  stats_.failing.store(false, std::memory_order_relaxed);
   stats_.last_success_unix.store(std::chrono::duration<double>(now_().time_since_epoch()).count(),
                                  std::memory_order_relaxed);
   // Observed after the counters above, so a scrape never sees more flush

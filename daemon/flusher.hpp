@@ -37,6 +37,8 @@ struct flusher_stats {
   std::atomic<std::uint64_t> views{0};         // views written, summed over flushes
   std::atomic<double> last_success_unix{0.0};  // wall-clock time of the last good flush
   std::atomic<std::uint64_t> pending_keys{0};  // keys held because the store failed
+  // True from a failed flush until the held counts are written (/readyz).
+  std::atomic<bool> failing{false};
   // Longest time a flush hand-off ran on an I/O thread (the ingest pause).
   std::atomic<double> max_ingest_stall_seconds{0.0};
 
@@ -91,6 +93,9 @@ class flusher {
 
   void drain_all();
   bool resolve_previous_attempt(std::string& error);
+  // While the store fails, folds the held tables into one per day so memory
+  // grows with distinct keys, not with the time the store stays down.
+  void consolidate_pending();
 
   counter_table& table_;
   store& db_;

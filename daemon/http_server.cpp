@@ -191,20 +191,31 @@ struct worker {
   transport kind;
   http_limits limits;
   std::unordered_set<session*> sessions;
+  std::size_t max_sessions = 1;  // this thread's share of the listener's connection limit
   bool stopping = false;
 
   void do_accept();
   void on_accept(error_code ec, tcp::socket socket);
   void stop();
   void close_all();
+  void make_room();
 };
 
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket socket, worker& w) : socket_(std::move(socket)), timer_(w.ctx), w_(w) {
     w_.sessions.insert(this);
+    w_.shard.stats().http_connections.add(1);
   }
-  ~session() { w_.sessions.erase(this); }
+  ~session() {
+    w_.sessions.erase(this);
+    w_.shard.stats().http_connections.add(-1);  // unsigned wrap-around: a decrement
+  }
+
+  // When the current read or write times out: the least recently active connection has
+  // the earliest deadline.
+  std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+  bool is_open() const noexcept { return socket_.is_open(); }
 
   void start() {
     error_code ignored;
@@ -351,8 +362,23 @@ void worker::on_accept(error_code ec, tcp::socket socket) {
     });
     return;
   }
+  if (sessions.size() >= max_sessions) make_room();
   std::make_shared<session>(std::move(socket), *this)->start();
   do_accept();
+}
+
+// At the connection limit, the connection that has waited longest for its
+// current request goes: an idle keep-alive or a slowloris drip, never a
+// fresh client. Runs only at the limit, so the scan is rare.
+void worker::make_room() {
+  session* oldest = nullptr;
+  for (session* s : sessions) {
+    if (s->is_open() && (!oldest || s->deadline() < oldest->deadline())) oldest = s;
+  }
+  if (oldest) {
+    oldest->close();
+    shard.stats().http_evictions.add(1);
+  }
 }
 
 void worker::stop() {
@@ -423,6 +449,7 @@ std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const e
     // thread through its own descriptor (dup), so a restart refuses nothing.
     for (std::size_t i = 0; i < threads.size(); ++i) {
       auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
+      w->max_sessions = std::max<std::size_t>(1, limits.max_connections / threads.size());
       const int fd = i == 0 ? inherited_fd : ::dup(inherited_fd);
       sockaddr_storage addr{};
       socklen_t len = sizeof addr;
@@ -441,6 +468,7 @@ std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const e
   }
   for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {
     auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
+    w->max_sessions = std::max<std::size_t>(1, limits.max_connections / threads.size());
     std::string why;
     if (!open_acceptor(w->acceptor, ep, why)) {
       error = "cannot listen on " + format_endpoint(where) + ": " + why;

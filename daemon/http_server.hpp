@@ -8,6 +8,7 @@
 //   - body bytes: http_max_body (16 KiB default); a sendBeacon body is tiny
 //   - idle/slow: a request must arrive within the idle timeout of the
 //     previous one (or of the connection), which also ends slowloris drips
+//   - connections: http_max_connections per listener (least active evicted)
 //
 // Thread-safety: start/stop from the main thread; sessions run on their thread.
 #include <chrono>
@@ -27,6 +28,9 @@ struct http_limits {
   std::size_t header_bytes = 8 * 1024;
   std::size_t body_bytes = 16 * 1024;
   std::chrono::milliseconds idle_timeout{30'000};
+  // Open connections per listener; past it, the least recently active one
+  // is closed to make room, so a connection flood cannot lock out fresh clients.
+  std::size_t max_connections = 10'000;
 };
 
 class http_listener {

@@ -12,10 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include "beacon_gates.hpp"
 #include "config.hpp"
 #include "core/calendar.hpp"
 #include "core/client_ip.hpp"
 #include "core/counter_table.hpp"
+#include "core/hash.hpp"
+#include "core/key_guard.hpp"
 #include "flusher.hpp"
 #include "http_server.hpp"
 #include "io_threads.hpp"
@@ -171,6 +174,21 @@ int main(int argc, char** argv) {
   const auto now = std::chrono::system_clock::now();
   pvc::counter_table table(cfg.threads, sites, pvc::calendar::day_of(now));
 
+  // Key caps: every article with stored counts is known and always counts.
+  pvc::key_guard keys(cfg.max_tracked_keys, cfg.max_new_keys_per_second);
+  {
+    const auto started = std::chrono::steady_clock::now();
+    error = db->for_each_article([&keys](std::string_view site, std::string_view article) {
+      keys.preload(pvc::hash_key(site, article, pvc::process_hash_seed()));
+    });
+    if (!error.empty()) return fail_start("data_dir: cannot read the stored keys: " + error);
+    spdlog::info("event=keys_loaded keys={} ms={}", keys.known(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
+  }
+  table.set_key_guard(&keys);
+
   pvc::io_threads io(cfg.threads);
   pvc::flusher flush(
       table, *db, [&io](std::size_t i, std::function<void()> fn) { io.run_on(i, std::move(fn)); },
@@ -179,6 +197,7 @@ int main(int argc, char** argv) {
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
   pvc::route_context ctx{*db, table, [&stats] { return stats.render(); }};
+  ctx.ready = [&flush] { return !flush.stats().failing.load(std::memory_order_relaxed); };
   pvc::reloader reloads;
 
   // Client addresses: believe forwarding headers only from trusted proxies.
@@ -198,6 +217,22 @@ int main(int argc, char** argv) {
     live_proxies.publish(io, std::make_shared<const pvc::trusted_proxies>(std::move(p)));
     return {};
   });
+  // Optional beacon checks, cheapest refusal first.
+  std::unique_ptr<pvc::signature_gate> signature;
+  if (!cfg.beacon_secret_file.empty()) {
+    std::string secret;
+    if (auto err = pvc::signature_gate::load_secret(cfg.beacon_secret_file, secret); !err.empty()) {
+      return fail_start(err);
+    }
+    signature = std::make_unique<pvc::signature_gate>(
+        std::move(secret), [] { return std::chrono::system_clock::now(); });
+    ctx.gates.push_back(signature.get());
+  }
+  std::unique_ptr<pvc::rate_limit_gate> rate_limit;
+  if (cfg.rate_limit > 0) {
+    rate_limit = std::make_unique<pvc::rate_limit_gate>(cfg.rate_limit, cfg.rate_limit_burst);
+    ctx.gates.push_back(rate_limit.get());
+  }
   reloads.on("log_level", [](const pvc::config& fresh) -> std::string {
     spdlog::set_level(spdlog::level::from_str(fresh.log_level));
     return {};
@@ -208,6 +243,7 @@ int main(int argc, char** argv) {
   pvc::http_limits limits;
   limits.body_bytes = cfg.http_max_body;
   limits.idle_timeout = cfg.http_idle_timeout;
+  limits.max_connections = cfg.http_max_connections;
   auto http = pvc::http_listener::start(io, cfg.http, public_routes, table, pvc::transport::http,
                                         limits, fd_for(inherited, "http"), error);
   if (!http) return fail_start("http: " + error);

@@ -129,6 +129,18 @@ class pvcd_collector final : public prometheus::Collectable {
     }
     auto dg = family("pvcd_udp_datagrams_total", "UDP datagrams received.", MetricType::Counter);
     add_sample(dg, {}, static_cast<double>(datagrams));
+    std::uint64_t connections = 0, evictions = 0;
+    for (std::size_t s = 0; s < table_.shard_count(); ++s) {
+      connections += table_.shard(s).stats().http_connections.get();
+      evictions += table_.shard(s).stats().http_evictions.get();
+    }
+    auto conn = family("pvcd_http_connections", "Open HTTP connections (both listeners).",
+                       MetricType::Gauge);
+    add_sample(conn, {}, static_cast<double>(connections));
+    auto evicted =
+        family("pvcd_http_connections_evicted_total",
+               "Connections closed to stay under http_max_connections.", MetricType::Counter);
+    add_sample(evicted, {}, static_cast<double>(evictions));
     auto dr = family("pvcd_udp_receive_drops_total",
                      "Datagrams the kernel dropped because a socket queue was full (SO_RXQ_OVFL).",
                      MetricType::Counter);
@@ -146,6 +158,10 @@ class pvcd_collector final : public prometheus::Collectable {
     auto last = family("pvcd_last_flush_timestamp_seconds",
                        "Unix time of the last successful flush.", MetricType::Gauge);
     add_sample(last, {}, fs.last_success_unix.load());
+    auto stall = family("pvcd_max_ingest_stall_seconds",
+                        "Longest time a flush hand-off has paused an I/O thread since start.",
+                        MetricType::Gauge);
+    add_sample(stall, {}, fs.max_ingest_stall_seconds.load());
     auto tk =
         family("pvcd_tracked_keys",
                "Keys held in memory: counted since the last flush, or held after a failed one.",
@@ -157,8 +173,21 @@ class pvcd_collector final : public prometheus::Collectable {
     auto info = family("pvcd_build_info", "pvcd version and revision.", MetricType::Gauge);
     add_sample(info, {{"revision", revision}, {"version", version}}, 1);
 
-    std::vector<MetricFamily> out = {accepted, views, rejected, dg, dr,    flushes,
-                                     errors,   keys,  last,     tk, sites, info};
+    std::vector<MetricFamily> out = {accepted, views, rejected, dg, dr,    flushes, errors,
+                                     keys,     last,  stall,    tk, sites, info};
+    if (const key_guard* g = table_.guard()) {
+      auto known = family("pvcd_known_keys",
+                          "Distinct (site, article) keys pvcd knows (stored or admitted).",
+                          MetricType::Gauge);
+      add_sample(known, {}, static_cast<double>(g->known()));
+      auto cap = family("pvcd_max_tracked_keys", "The cap on known keys (max_tracked_keys).",
+                        MetricType::Gauge);
+      add_sample(cap, {}, static_cast<double>(g->max_tracked_keys()));
+      out.push_back(std::move(known));
+      out.push_back(std::move(cap));
+    }
+    out.push_back(std::move(conn));
+    out.push_back(std::move(evicted));
     add_site_metrics(out);
     add_http_metrics(out);
     add_process_metrics(out);

@@ -95,3 +95,20 @@ void router::handle(const http_request_view& req, http_response& res, counter_sh
 }
 
 }  // namespace pvc
+
+namespace pvc {
+
+void add_health_routes(router& r) {
+  route_context& ctx = r.context();
+  r.add("/healthz", "GET",
+        [](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
+          res.text(200, "ok");
+        });
+  r.add("/readyz", "GET",
+        [&ctx](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
+          if (!ctx.ready || ctx.ready()) return res.text(200, "ready");
+          res.text(503, "not ready: the store refuses writes; counts are held in memory");
+        });
+}
+
+}  // namespace pvc

@@ -80,7 +80,9 @@ struct route_context {
   store& db;
   counter_table& table;
   std::function<std::string()> render_metrics;  // Prometheus text exposition
-  std::vector<hit_gate*> gates{};               // run in order; the first refusal wins
+  // /readyz: false while the store refuses writes and counts are held in memory.
+  std::function<bool()> ready{};
+  std::vector<hit_gate*> gates{};  // run in order; the first refusal wins
   std::vector<hit_listener*> listeners{};
   // The client's address for a request on I/O thread `shard` (trusted
   // proxies); the peer when unset.
@@ -132,7 +134,9 @@ bool is_form_body(std::string_view content_type);
 void answer_views(route_context& ctx, std::string_view query, http_response& res);
 
 // Built-in route modules.
-void add_beacon_routes(router& r);  // /hit, /hit.gif, /api/v1/views, /healthz
-void add_admin_routes(router& r);   // /metrics, /admin/v1/hit, /api/v1/views, /healthz
+void add_beacon_routes(router& r);  // /hit, /hit.gif, /api/v1/views, /healthz, /readyz
+void add_admin_routes(router& r);   // /metrics, /admin/v1/hit, /api/v1/views, /healthz, /readyz
+// /healthz (the process answers) and /readyz (it can also store what it counts).
+void add_health_routes(router& r);
 
 }  // namespace pvc

@@ -133,6 +133,19 @@ std::vector<std::string> store::sites() const {
   return out;
 }
 
+std::string store::for_each_article(
+    const std::function<void(std::string_view site, std::string_view article)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // one pass over everything: keep the block cache for readers
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  for (it->Seek("T"); it->Valid() && it->key().starts_with("T"); it->Next()) {
+    const std::string_view k = it->key().ToStringView().substr(1);
+    const std::size_t sep = k.find(keys::sep);
+    if (sep != std::string_view::npos) fn(k.substr(0, sep), k.substr(sep + 1));
+  }
+  return it->status().ok() ? std::string() : it->status().ToString();
+}
+
 views_snapshot store::read_views(std::string_view site, std::span<const std::string_view> articles,
                                  day_number today) const {
   const std::string today_key = day_key(today);

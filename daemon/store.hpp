@@ -10,6 +10,7 @@
 // Thread-safety: all members are thread-safe (RocksDB is); `apply` is meant
 // for the single flusher thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -63,6 +64,11 @@ class store {
 
   // Sites with counts, for the site registry at start-up.
   std::vector<std::string> sites() const;
+
+  // Calls fn(site, article) for every article with stored counts (the key
+  // caps' known set at start-up). Returns "" or the error.
+  std::string for_each_article(
+      const std::function<void(std::string_view site, std::string_view article)>& fn) const;
 
   // One consistent read of a site and some of its articles.
   views_snapshot read_views(std::string_view site, std::span<const std::string_view> articles,

@@ -17,11 +17,12 @@ bool counter_shard::record(const hit& h, transport t) {
   const std::int32_t today = table_.current_day();
   if (today != active_->day()) [[unlikely]]
     start_day(today);
-  const auto result = active_->add(h.site, h.article, h.count,
-                                   [this](std::string_view site) { return admit(site); });
+  const auto result =
+      active_->add(h.site, h.article, h.count,
+                   [this](std::string_view site, std::uint64_t h) { return admit(site, h); });
   if (result != delta_table::add_result::added) [[unlikely]] {
     if (result == delta_table::add_result::refused) {
-      reject(t, reject_reason::site_limit);
+      reject(t, refusal_);
       return false;
     }
     tracked_keys_.add(1);
@@ -32,10 +33,18 @@ bool counter_shard::record(const hit& h, transport t) {
   return true;
 }
 
-bool counter_shard::admit(std::string_view site) {
-  if (admitted_sites_.find(site) != admitted_sites_.end()) return true;
-  if (!table_.sites().admit(site)) return false;
-  admitted_sites_.emplace(site);
+bool counter_shard::admit(std::string_view site, std::uint64_t key_hash) {
+  if (admitted_sites_.find(site) == admitted_sites_.end()) {
+    if (!table_.sites().admit(site)) {
+      refusal_ = reject_reason::site_limit;
+      return false;
+    }
+    admitted_sites_.emplace(site);
+  }
+  if (key_guard* g = table_.guard(); g && !g->admit(key_hash)) {
+    refusal_ = reject_reason::cardinality;
+    return false;
+  }
   return true;
 }
 

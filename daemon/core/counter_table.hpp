@@ -23,6 +23,7 @@
 #include "core/delta_table.hpp"
 #include "core/hit_parser.hpp"
 #include "core/http_stats.hpp"
+#include "core/key_guard.hpp"
 #include "core/reject_reason.hpp"
 #include "core/site_registry.hpp"
 
@@ -48,6 +49,8 @@ struct shard_stats {
   std::array<std::array<owned_counter, reject_reason_count>, transport_count> hits_rejected;
   owned_counter udp_datagrams;
   owned_counter udp_kernel_drops;  // latest SO_RXQ_OVFL value of this thread's socket
+  owned_counter http_connections;  // open now (a gauge), both listeners
+  owned_counter http_evictions;    // closed to stay under http_max_connections
 
   // HTTP, by route: answers by status code, and latency as a histogram
   // (per-bucket counts, not cumulative) with the sum in nanoseconds.
@@ -72,9 +75,11 @@ class alignas(64) counter_shard {
   // Which shard (and so which I/O thread) this is: 0..shard_count-1.
   std::size_t index() const noexcept { return index_; }
 
-  // Counts a parsed hit. Returns false (and counts the rejection) when the
-  // site is new and the site limit is reached.
+  // Counts a parsed hit. Returns false (and counts the rejection, reason
+  // site_limit or cardinality) when the key is new to this interval and its
+  // site or the key caps refuse it; last_refusal() tells which.
   bool record(const hit& h, transport t);
+  reject_reason last_refusal() const noexcept { return refusal_; }
   void reject(transport t, reject_reason r) noexcept {
     stats_.hits_rejected[static_cast<std::size_t>(t)][static_cast<std::size_t>(r)].add(1);
   }
@@ -96,7 +101,9 @@ class alignas(64) counter_shard {
   };
 
   void start_day(std::int32_t day);
-  bool admit(std::string_view site);
+  // A key new to this shard's table: is its site admitted, and is the key
+  // within the key caps? Sets refusal_ when not.
+  bool admit(std::string_view site, std::uint64_t key_hash);
   std::unique_ptr<delta_table> take_spare();
 
   counter_table& table_;
@@ -106,6 +113,7 @@ class alignas(64) counter_shard {
   std::vector<std::unique_ptr<delta_table>> spares_;
   std::unordered_set<std::string, string_hash, std::equal_to<>> admitted_sites_;
   owned_counter tracked_keys_;
+  reject_reason refusal_ = reject_reason::site_limit;
   shard_stats stats_;
 };
 
@@ -116,6 +124,10 @@ class counter_table {
   counter_shard& shard(std::size_t i) { return *shards_[i]; }
   const counter_shard& shard(std::size_t i) const { return *shards_[i]; }
   std::size_t shard_count() const noexcept { return shards_.size(); }
+  // Optional cap on distinct keys (see key_guard.hpp); null = no cap.
+  void set_key_guard(key_guard* guard) noexcept { guard_ = guard; }
+  key_guard* guard() const noexcept { return guard_; }
+
   site_registry& sites() noexcept { return sites_; }
   const site_registry& sites() const noexcept { return sites_; }
 
@@ -128,6 +140,7 @@ class counter_table {
   // Own cache line: read by every hit on every thread, written once a day.
   alignas(64) std::atomic<std::int32_t> day_;
   site_registry& sites_;
+  key_guard* guard_ = nullptr;
   std::vector<std::unique_ptr<counter_shard>> shards_;
 };
 

@@ -21,7 +21,7 @@ class delta_table {
 
   // Adds n views to (site, article). Ids must already be validated
   // (1..200 bytes each). A key not yet in the table is inserted only if
-  // admit(site) agrees: the check runs once per key and interval, not per hit.
+  // admit(site, hash) agrees: the check runs once per key and interval, not per hit.
   template <class Admit>
   add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
     const std::uint64_t h = hash(site, article);
@@ -36,12 +36,12 @@ class delta_table {
       }
       i = (i + 1) & mask_;
     }
-    if (!admit(site)) return add_result::refused;
+    if (!admit(site, h)) return add_result::refused;
     insert(i, h, site, article, n);
     return add_result::inserted;
   }
   void add(std::string_view site, std::string_view article, std::uint64_t n) {
-    add(site, article, n, [](std::string_view) { return true; });
+    add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
   }
 
   // Empties the table for `day`, keeping its memory.

@@ -1,0 +1,38 @@
+#include "core/rate_limiter.hpp"
+
+#include <algorithm>
+
+#include "core/hash.hpp"
+
+namespace pvc {
+
+void rate_limiter::make_room(stripe& s, time_point now) {
+  // A bucket that has refilled completely holds no information: drop it.
+  const auto full_after = std::chrono::duration<double>(burst_ / rate_);
+  std::erase_if(s.buckets, [&](const auto& kv) { return now - kv.second.last >= full_after; });
+  if (s.buckets.size() < max_clients_per_stripe) return;
+  auto oldest =
+      std::min_element(s.buckets.begin(), s.buckets.end(),
+                       [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
+  s.buckets.erase(oldest);
+}
+
+bool rate_limiter::allow(std::string_view client, time_point now) {
+  const std::uint64_t h = hash_bytes(client, process_hash_seed());
+  stripe& s = stripes_[h % stripe_count];
+  std::lock_guard lock(s.mutex);
+  auto it = s.buckets.find(h);
+  if (it == s.buckets.end()) {
+    if (s.buckets.size() >= max_clients_per_stripe) make_room(s, now);
+    it = s.buckets.emplace(h, bucket{burst_, now}).first;
+  }
+  bucket& b = it->second;
+  b.tokens =
+      std::min(burst_, b.tokens + std::chrono::duration<double>(now - b.last).count() * rate_);
+  b.last = now;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
+}  // namespace pvc
