@@ -1,6 +1,7 @@
 #include "core/rate_limiter.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/hash.hpp"
 
@@ -11,10 +12,17 @@ void rate_limiter::make_room(stripe& s, time_point now) {
   const auto full_after = std::chrono::duration<double>(burst_ / rate_);
   std::erase_if(s.buckets, [&](const auto& kv) { return now - kv.second.last >= full_after; });
   if (s.buckets.size() < max_clients_per_stripe) return;
-  auto oldest =
-      std::min_element(s.buckets.begin(), s.buckets.end(),
-                       [](const auto& a, const auto& b) { return a.second.last < b.second.last; });
-  s.buckets.erase(oldest);
+  // Still full of active clients: forget the least recently seen half in one
+  // pass, so the cost is amortised over the next inserts.
+  std::vector<time_point> seen;
+  seen.reserve(s.buckets.size());
+  for (const auto& kv : s.buckets)
+    seen.push_back(kv.second.last);
+  auto middle = seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2);
+  std::nth_element(seen.begin(), middle, seen.end());
+  const time_point cutoff = *middle;
+  std::erase_if(s.buckets, [&](const auto& kv) { return kv.second.last < cutoff; });
+  if (s.buckets.size() >= max_clients_per_stripe) s.buckets.erase(s.buckets.begin());
 }
 
 bool rate_limiter::allow(std::string_view client, time_point now) {

@@ -4,7 +4,7 @@
 // I/O thread, so the buckets are shared, striped by address hash to keep
 // threads apart. Memory is bounded: each stripe keeps at most
 // max_clients_per_stripe buckets; a full stripe first forgets buckets that
-// have refilled (idle clients), then the oldest.
+// have refilled (idle clients), then the least recently seen half.
 //
 // Thread-safety: allow() from any thread.
 #include <array>

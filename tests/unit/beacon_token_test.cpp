@@ -1,0 +1,57 @@
+// Signed beacon tokens: what a portal mints verifies; anything else is refused
+// with the right status.
+#include "core/beacon_token.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/sha256.hpp"
+
+namespace {
+
+using pvc::token_status;
+constexpr std::string_view secret = "0123456789abcdef-secret";
+constexpr std::int64_t now = 1'800'000'000;
+
+TEST(BeaconToken, MintedTokenVerifiesUntilItExpires) {
+  const std::string t = pvc::mint_beacon_token(secret, "news", "/2026/a", now + 60);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "/2026/a", t, now), token_status::ok);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "/2026/a", t, now + 60), token_status::ok);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "/2026/a", t, now + 61),
+            token_status::expired);
+}
+
+TEST(BeaconToken, MatchesTheDocumentedFormula) {
+  // The README's PHP: hash_hmac('sha256', "$site|$article|$exp", $secret), lowercase hex.
+  // Checked with: printf 'news|a1|1800000060' | openssl dgst -sha256 -hmac
+  // '0123456789abcdef-secret'
+  EXPECT_EQ(pvc::mint_beacon_token(secret, "news", "a1", 1800000060),
+            "1800000060." + pvc::to_hex(pvc::hmac_sha256(secret, "news|a1|1800000060")));
+}
+
+TEST(BeaconToken, RefusesWhatWasNotMintedForThisHit) {
+  const std::string t = pvc::mint_beacon_token(secret, "news", "a1", now + 60);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a2", t, now), token_status::forged);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "other", "a1", t, now), token_status::forged);
+  EXPECT_EQ(pvc::verify_beacon_token("another-secret-1234", "news", "a1", t, now),
+            token_status::forged);
+  // Moving the expiry forward breaks the MAC.
+  std::string later = t;
+  later[later.find('.') - 1] = '9';
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a1", later, now), token_status::forged);
+}
+
+TEST(BeaconToken, MalformedTokens) {
+  const std::string mac(64, 'a');
+  for (const std::string& bad :
+       std::vector<std::string>{"nodot", "." + mac, "x1." + mac, "-5." + mac, "1800000060.short",
+                                "1800000060." + mac + "a", "99999999999999." + mac}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a1", bad, now), token_status::malformed);
+  }
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a1", "", now), token_status::missing);
+}
+
+}  // namespace
