@@ -10,8 +10,9 @@
 namespace pvc {
 
 namespace detail {
+
+// A 64-bit finaliser with full avalanche (SplitMix64's), for integers.
 inline std::uint64_t mix64(std::uint64_t x) noexcept {
-  // Finaliser with full avalanche (the one from SplitMix64).
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;
   x ^= x >> 27;
@@ -19,26 +20,58 @@ inline std::uint64_t mix64(std::uint64_t x) noexcept {
   x ^= x >> 31;
   return x;
 }
+
+__extension__ using u128 = unsigned __int128;  // GCC/Clang extension; fine on x86-64 and arm64
+
+// Multiply to 128 bits and fold: one multiplication mixes 128 input bits.
+inline std::uint64_t fold_mul(std::uint64_t a, std::uint64_t b) noexcept {
+  const u128 r = static_cast<u128>(a) * b;
+  return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+}
+
+inline std::uint64_t load8(const char* p) noexcept {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+inline std::uint64_t load4(const char* p) noexcept {
+  std::uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
+inline constexpr std::uint64_t k0 = 0xa0761d6478bd642fULL;
+inline constexpr std::uint64_t k1 = 0xe7037ed1a0b428dbULL;
+inline constexpr std::uint64_t k2 = 0x8ebc6af09c88c6e3ULL;
+
 }  // namespace detail
 
+// 16 bytes per multiplication (the folded-multiply construction of wyhash and
+// rapidhash, written here from the idea): ids are 10-60 bytes, so a key
+// costs a handful of multiplications.
 inline std::uint64_t hash_bytes(std::string_view s, std::uint64_t seed) noexcept {
-  constexpr std::uint64_t k = 0x9e3779b97f4a7c15ULL;
-  std::uint64_t h = seed ^ (s.size() * k);
+  using namespace detail;
   const char* p = s.data();
   std::size_t n = s.size();
-  while (n >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ detail::mix64(w + k)) * k;
-    p += 8;
-    n -= 8;
+  std::uint64_t h = seed ^ fold_mul(seed ^ k0, n ^ k1);
+  for (; n > 16; p += 16, n -= 16)
+    h = fold_mul(load8(p) ^ k1 ^ h, load8(p + 8) ^ k2);
+  // The last 1..16 bytes, read with overlapping fixed-size loads (never past
+  // the end, and no variable-length copy, which would stall the CPU's store
+  // forwarding); the length, mixed in last, tells overlaps apart.
+  std::uint64_t a = 0, b = 0;
+  if (n > 8) {
+    a = load8(p);
+    b = load8(p + n - 8);
+  } else if (n >= 4) {
+    a = (load4(p) << 32) | load4(p + n - 4);
+  } else if (n > 0) {
+    a = (std::uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+        (std::uint64_t{static_cast<unsigned char>(p[n >> 1])} << 8) |
+        static_cast<unsigned char>(p[n - 1]);
   }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ detail::mix64(w + k + n)) * k;
-  }
-  return detail::mix64(h);
+  return fold_mul(fold_mul(a ^ k1 ^ h, b ^ k2) ^ k0, s.size() ^ k1);
 }
 
 inline std::uint64_t hash_key(std::string_view site, std::string_view article,

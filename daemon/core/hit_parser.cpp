@@ -49,15 +49,14 @@ std::string_view article_detail(id_status s) {
 // Decodes raw site/article into `scratch` and completes the hit in `r`.
 void make_hit(hit_result& r, std::string_view raw_site, std::string_view raw_article,
               std::uint32_t count, hit_scratch& scratch) {
-  const decoded_id site = decode_id(raw_site, scratch.site);
-  if (site.status != id_status::ok)
-    return set_reject(r, reject_reason::bad_site, site_detail(site.status));
-  const decoded_id article = decode_id(raw_article, scratch.article);
-  if (article.status != id_status::ok) {
-    return set_reject(r, reject_reason::bad_article, article_detail(article.status));
+  const id_status site = decode_id_to(raw_site, scratch.site, r.value.site);
+  if (site != id_status::ok) return set_reject(r, reject_reason::bad_site, site_detail(site));
+  const id_status article = decode_id_to(raw_article, scratch.article, r.value.article);
+  if (article != id_status::ok) {
+    return set_reject(r, reject_reason::bad_article, article_detail(article));
   }
   r.ok = true;
-  r.value = {site.value, article.value, count};
+  r.value.count = count;
 }
 
 }  // namespace
