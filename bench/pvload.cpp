@@ -11,10 +11,16 @@
 // For HTTP, acked_hits counts 2xx answers: the hits pvcd confirmed counting.
 // With --expect FILE it also writes the per-(site, article) counts it sent,
 // as "site article count" lines, so a test can compare exactly.
+// With --progress FILE it samples its totals every 5 ms and writes them as
+// "MONOTONIC_NS SENT ACKED" lines (CLOCK_MONOTONIC, like steady_clock and
+// Python's time.monotonic_ns), so a crash test knows what was acknowledged
+// before a given moment. SIGINT/SIGTERM end the run early but cleanly: the
+// summary, --expect and --progress files are still written.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +43,9 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
+// Set by SIGINT/SIGTERM: senders stop at their next pacing check.
+volatile sig_atomic_t stop_requested = 0;
+
 struct options {
   std::string mode;
   std::string target = "127.0.0.1:8080";
@@ -52,6 +61,7 @@ struct options {
   unsigned datagram_bytes = 0;
   std::uint64_t seed = 1;
   std::string expect_file;
+  std::string progress_file;
   std::string site_prefix = "site";
   bool sequential = false;  // every article once, in order (memory per key)
 };
@@ -104,7 +114,7 @@ class pacer {
       : o_(o), r_(r), start_(start), per_second_(o.rate / share) {}
   bool more(std::uint64_t mine) {
     const auto now = clock_type::now();
-    if (now - start_ >= std::chrono::duration<double>(o_.seconds)) return false;
+    if (stop_requested || now - start_ >= std::chrono::duration<double>(o_.seconds)) return false;
     if (o_.max_hits && r_.sent.load(std::memory_order_relaxed) >= o_.max_hits) return false;
     if (per_second_ > 0) {
       const auto due = start_ + std::chrono::duration_cast<clock_type::duration>(
@@ -285,6 +295,8 @@ int main(int argc, char** argv) {
     c->add_option("--seed", o.seed, "random seed");
     c->add_option("--site-prefix", o.site_prefix, "site ids are PREFIX0, PREFIX1, ...");
     c->add_option("--expect", o.expect_file, "write 'site article count' of what was acknowledged");
+    c->add_option("--progress", o.progress_file,
+                  "write 'MONOTONIC_NS SENT ACKED' samples taken every 5 ms");
   };
   auto* udp = app.add_subcommand("udp", "UDP lines 'SITE ARTICLE'");
   add_common(udp);
@@ -308,8 +320,34 @@ int main(int argc, char** argv) {
     return 2;
   }
   results r;
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { stop_requested = 1; };
+  sa.sa_flags = SA_RESTART;  // a reply being read is still read (and counted as acked)
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
   std::vector<std::thread> workers;
   const auto start = clock_type::now();
+  // Progress samples, kept in memory and written at the end (bounded: 200 a second).
+  struct sample {
+    std::int64_t ns;
+    std::uint64_t sent, acked;
+  };
+  std::vector<sample> samples;
+  std::atomic<bool> sampling{!o.progress_file.empty()};
+  std::thread sampler;
+  if (sampling) {
+    sampler = std::thread([&] {
+      while (sampling.load()) {
+        // Read the counters first: every ack counted here arrived before `ns`.
+        const std::uint64_t acked = r.acked.load(), sent = r.sent.load();
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            clock_type::now().time_since_epoch())
+                            .count();
+        samples.push_back({ns, sent, acked});
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+  }
   if (o.mode == "udp") {
     for (unsigned i = 0; i < o.threads; ++i)
       workers.emplace_back(udp_sender, std::cref(o), std::ref(r), *e, i, start);
@@ -319,6 +357,10 @@ int main(int argc, char** argv) {
   }
   for (auto& w : workers)
     w.join();
+  if (sampler.joinable()) {
+    sampling = false;
+    sampler.join();
+  }
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::uint64_t sent = r.sent.load();
   if (o.max_hits && sent > o.max_hits) sent = o.max_hits;  // HTTP senders reserve before sending
@@ -330,6 +372,16 @@ int main(int argc, char** argv) {
       o.mode.c_str(), static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
       static_cast<unsigned long long>(r.datagrams.load()),
       static_cast<unsigned long long>(r.errors.load()), secs, static_cast<double>(counted) / secs);
+  if (!o.progress_file.empty()) {
+    std::ofstream out(o.progress_file);
+    for (const sample& s : samples)
+      out << s.ns << ' ' << s.sent << ' ' << s.acked << '\n';
+    // A final sample, after every sender has finished.
+    out << std::chrono::duration_cast<std::chrono::nanoseconds>(
+               clock_type::now().time_since_epoch())
+               .count()
+        << ' ' << r.sent.load() << ' ' << r.acked.load() << '\n';
+  }
   if (!o.expect_file.empty()) {
     std::ofstream out(o.expect_file);
     for (auto& [k, v] : r.expected) {

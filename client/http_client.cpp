@@ -82,6 +82,14 @@ std::string url_encode(std::string_view s) {
 http_result http_request(const server_url& server, std::string_view method,
                          std::string_view path_and_query, std::string_view body,
                          std::string_view content_type, std::chrono::milliseconds timeout) {
+  return http_request(server, method, path_and_query, {body, content_type, {}, timeout});
+}
+
+http_result http_request(const server_url& server, std::string_view method,
+                         std::string_view path_and_query, const request_options& options) {
+  const std::string_view body = options.body;
+  const std::string_view content_type = options.content_type;
+  const std::chrono::milliseconds timeout = options.timeout;
   http_result r;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   addrinfo hints{};
@@ -114,6 +122,9 @@ http_result http_request(const server_url& server, std::string_view method,
   request.append(method).append(" ").append(server.base_path).append(path_and_query);
   request.append(" HTTP/1.1\r\nHost: ").append(server.host).append("\r\nConnection: close\r\n");
   if (!content_type.empty()) request.append("Content-Type: ").append(content_type).append("\r\n");
+  if (!options.bearer_token.empty()) {
+    request.append("Authorization: Bearer ").append(options.bearer_token).append("\r\n");
+  }
   if (!body.empty() || method == "POST") {
     request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   }

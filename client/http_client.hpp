@@ -32,6 +32,16 @@ http_result http_request(const server_url& server, std::string_view method,
                          std::string_view content_type = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+struct request_options {
+  std::string_view body;
+  std::string_view content_type;
+  std::string_view bearer_token;  // sent as "Authorization: Bearer ..." when not empty
+  std::chrono::milliseconds timeout{10'000};
+};
+
+http_result http_request(const server_url& server, std::string_view method,
+                         std::string_view path_and_query, const request_options& options);
+
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string url_encode(std::string_view s);
 

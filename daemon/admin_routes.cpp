@@ -2,17 +2,20 @@
 // Prometheus use.
 //
 //   GET /metrics          Prometheus text exposition
-//   POST /admin/v1/hit    record views (s=, a=, n=)
+//   POST /admin/v1/hit    record views (s=, a=, n=); a mutating route (admin token)
 //   GET /api/v1/views     as on the public listener
 //   GET /healthz          200 while pvcd runs
+//   /admin/v1/...         pvctl's API (admin_api.hpp)
+#include "admin_api.hpp"
 #include "routes.hpp"
 
 namespace pvc {
 
 namespace {
 
-void admin_hit(const http_request_view& req, std::string_view query, http_response& res,
-               counter_shard& shard) {
+void admin_hit(admin_api* admin, const http_request_view& req, std::string_view query,
+               http_response& res, counter_shard& shard) {
+  if (admin && !admin->authorize(req, query, res, shard)) return;
   hit_scratch scratch;
   const std::string_view body = is_form_body(req.content_type) ? req.body : std::string_view{};
   hit_result r = parse_http_hit(query, body, scratch);
@@ -53,12 +56,15 @@ void add_admin_routes(router& r) {
           res.content_type = "text/plain; version=0.0.4; charset=utf-8";
           res.body = ctx.render_metrics();
         });
-  r.add("/admin/v1/hit", "POST", admin_hit);
+  r.add("/admin/v1/hit", "POST",
+        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+               counter_shard& shard) { admin_hit(ctx.admin, req, q, res, shard); });
   r.add("/api/v1/views", "GET",
         [&ctx](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
           answer_views(ctx, q, res);
         });
   add_health_routes(r);
+  if (ctx.admin) ctx.admin->add_routes(r);
 }
 
 }  // namespace pvc

@@ -30,6 +30,7 @@ constexpr std::size_t max_articles_per_view_request = 100;
 unsigned status_for(reject_reason r) {
   switch (r) {
     case reject_reason::bot:
+    case reject_reason::duplicate:  // a reload: nothing to fix on the client's side
       return 204;
     case reject_reason::rate_limit:
       return 429;
@@ -59,6 +60,8 @@ std::string_view detail_for(reject_reason r) {
   switch (r) {
     case reject_reason::bot:
       return "the User-Agent is on the bot list";
+    case reject_reason::duplicate:
+      return "this visitor's view of this article was counted within dedupe_window";
     case reject_reason::rate_limit:
       return "too many hits from this client";
     case reject_reason::signature:

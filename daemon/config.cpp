@@ -258,13 +258,7 @@ std::optional<std::string> toml_to_text(const toml::node& node) {
   return std::nullopt;
 }
 
-std::string apply_file(config& cfg, const std::string& path) {
-  toml::table doc;
-  try {
-    doc = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return fmt::format("config: {}: {} (line {})", path, e.description(), e.source().begin.line);
-  }
+std::string apply_document(config& cfg, const toml::table& doc, const std::string& path) {
   for (const auto& [key, node] : doc) {
     const std::string name(key.str());
     if (!find_key(name)) return fmt::format("{}: unknown key '{}'", path, name);
@@ -277,7 +271,27 @@ std::string apply_file(config& cfg, const std::string& path) {
   return {};
 }
 
+std::string apply_file(config& cfg, const std::string& path) {
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return fmt::format("config: {}: {} (line {})", path, e.description(), e.source().begin.line);
+  }
+  return apply_document(cfg, doc, path);
+}
+
 }  // namespace
+
+std::string apply_config_text(config& cfg, std::string_view toml_text, const std::string& source) {
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    return fmt::format("config: {}: {} (line {})", source, e.description(), e.source().begin.line);
+  }
+  return apply_document(cfg, doc, source);
+}
 
 std::string set_config_key(config& cfg, const std::string& key, const std::string& value) {
   const key_spec* k = find_key(key);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config_values.hpp"
@@ -60,6 +61,10 @@ config_outcome load_config(int argc, char** argv);
 // Applies one key from text, as a flag would; "" on success, else the error.
 // Exposed for tests.
 std::string set_config_key(config& cfg, const std::string& key, const std::string& value);
+
+// Applies a whole config file given as text, as --config FILE would (`source`
+// names it in errors); "" on success, else the error. For the fuzz target.
+std::string apply_config_text(config& cfg, std::string_view toml_text, const std::string& source);
 
 // Keys whose values differ between a and b (for SIGHUP: what needs a restart).
 std::vector<std::string> changed_keys(const config& a, const config& b);

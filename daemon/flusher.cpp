@@ -103,7 +103,15 @@ std::string flusher::flush_once() {
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
     return error;
   }
-  if (pending_.empty()) return {};
+  key_writes extra;
+  if (extra_.collect) extra_.collect(extra, table_.current_day());
+  if (pending_.empty()) {
+    if (extra.empty()) return {};
+    // No counts: the extra keys alone (a salt that expired at midnight).
+    error = db_.write_keys(extra);
+    if (extra_.written) extra_.written(error.empty());
+    return error;
+  }
 
   std::vector<const delta_table*> tables;
   std::size_t keys = 0;
@@ -121,7 +129,8 @@ std::string flusher::flush_once() {
   }
   const std::uint64_t seq = last_seq_ + 1;
   const auto started = std::chrono::steady_clock::now();
-  error = db_.apply(tables, seq);
+  error = db_.apply(tables, seq, &extra);
+  if (extra_.written) extra_.written(error.empty());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!error.empty()) {

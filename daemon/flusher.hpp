@@ -71,6 +71,16 @@ class flusher {
 
   void set_observer(observer_fn f) { observer_ = std::move(f); }
 
+  // Extra keys written with the counts (the widget's visitor sketches and
+  // salts): `collect` adds them before each write, in the same atomic batch
+  // (or alone when there are no counts); `written` gets the outcome, so
+  // what failed is collected again. Both run on the flusher thread.
+  struct extra_writes {
+    std::function<void(key_writes& out, day_number today)> collect;
+    std::function<void(bool ok)> written;
+  };
+  void set_extra_writes(extra_writes e) { extra_ = std::move(e); }
+
   // Advances the table's current day if the clock has crossed midnight.
   void update_day();
 
@@ -102,6 +112,7 @@ class flusher {
   run_on_shard_fn run_on_shard_;
   clock_fn now_;
   observer_fn observer_;
+  extra_writes extra_;
 
   std::vector<held_table> pending_;                              // drained, not yet written
   std::vector<std::vector<std::unique_ptr<delta_table>>> free_;  // per shard, to give back

@@ -119,16 +119,22 @@ std::string_view reason_phrase(unsigned status) {
       return "OK";
     case 204:
       return "No Content";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 401:
       return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
     case 413:
       return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -174,6 +180,21 @@ void format_head(std::string& out, const http_response& res, bool keep_alive) {
   }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
+}
+
+// The answer to a request the parser refused.
+void answer_broken_request(error_code ec, http_response& res) {
+  res.reset();
+  if (ec == http::error::header_limit) {
+    res.status = 431;
+    res.body = "malformed: request header larger than 8 KiB\n";
+  } else if (ec == http::error::body_limit) {
+    res.status = 413;
+    res.body = "malformed: request body too large\n";
+  } else {
+    res.status = 400;
+    res.body = "malformed: not a valid HTTP/1.1 request\n";
+  }
 }
 
 class session;
@@ -259,6 +280,9 @@ class session : public std::enable_shared_from_this<session> {
 
   void on_read(error_code ec) {
     reading_ = false;
+    // stop() or make_room() may have closed the socket after the request arrived
+    // but before this handler ran: no answer can go out, so it must not count.
+    if (!socket_.is_open()) return close();
     if (ec) {
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
           ec == asio::error::connection_reset || ec == asio::error::eof || !socket_.is_open()) {
@@ -267,17 +291,7 @@ class session : public std::enable_shared_from_this<session> {
       // A broken request: answer once, then close (the stream is out of sync).
       w_.shard.reject(w_.kind, reject_reason::malformed);
       started_ = std::chrono::steady_clock::now();
-      res_.reset();
-      if (ec == http::error::header_limit) {
-        res_.status = 431;
-        res_.body = "malformed: request header larger than 8 KiB\n";
-      } else if (ec == http::error::body_limit) {
-        res_.status = 413;
-        res_.body = "malformed: request body too large\n";
-      } else {
-        res_.status = 400;
-        res_.body = "malformed: not a valid HTTP/1.1 request\n";
-      }
+      answer_broken_request(ec, res_);
       return write(false);
     }
     const http_request_view view{
@@ -496,6 +510,54 @@ void http_listener::stop() {
 void http_listener::close_all() {
   for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
     impl_->threads.run_on(i, [w = impl_->workers[i].get()] { w->close_all(); });
+  }
+}
+
+void handle_raw_requests(std::string_view bytes, const router& routes, counter_shard& shard,
+                         transport kind, const http_limits& limits, std::string& out) {
+  request_data req;
+  http_response res;
+  std::string head;
+  while (!bytes.empty()) {
+    // What a session does per request: a fresh parser over the bytes received
+    // so far; the input is everything the peer sent, so "need more" means EOF.
+    request_parser parser(req);
+    parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+    parser.body_limit(limits.body_bytes);
+    error_code ec;
+    bool eof = false;
+    while (!parser.is_done() && !ec) {
+      if (bytes.empty() || eof) {
+        // The peer sent nothing more: EOF, as http::read handles it.
+        if (!parser.got_some()) return;  // end_of_stream: closed without an answer
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = http::error::partial_message;
+        break;
+      }
+      const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(used);
+      if (ec == http::error::need_more) ec = {};
+      if (used == 0 && !ec) eof = true;  // what is left can never complete the request
+    }
+    bool keep_alive = false;
+    bool head_only = false;
+    if (ec) {
+      shard.reject(kind, reject_reason::malformed);
+      answer_broken_request(ec, res);
+    } else {
+      const http_request_view view{
+          req.method,        req.target,     req.content_type,    req.body,
+          "127.0.0.1",       req.user_agent, req.x_forwarded_for, req.forwarded,
+          req.if_none_match, req.origin,     req.authorization};
+      res.reset();
+      routes.handle(view, res, shard);
+      head_only = req.method == "HEAD";
+      keep_alive = parser.keep_alive();
+    }
+    format_head(head, res, keep_alive);
+    out += head;
+    if (!head_only) out += res.payload();
+    if (!keep_alive) return;
   }
 }
 

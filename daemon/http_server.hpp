@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/config_values.hpp"
 #include "core/reject_reason.hpp"
@@ -23,6 +24,7 @@ namespace pvc {
 class io_threads;
 class router;
 class counter_table;
+class counter_shard;
 
 struct http_limits {
   std::size_t header_bytes = 8 * 1024;
@@ -32,6 +34,14 @@ struct http_limits {
   // is closed to make room, so a connection flood cannot lock out fresh clients.
   std::size_t max_connections = 10'000;
 };
+
+// For the fuzz target (tests/fuzz): `bytes` as everything a peer sent on one
+// connection, parsed and routed as a session does (same parser, limits,
+// router and error answers, no sockets); each answer, as it would be
+// written, is appended to `out`. Stops at the end of the input, after a
+// malformed request or after an answer that closes the connection.
+void handle_raw_requests(std::string_view bytes, const router& routes, counter_shard& shard,
+                         transport kind, const http_limits& limits, std::string& out);
 
 class http_listener {
  public:

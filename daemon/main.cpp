@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "admin_api.hpp"
 #include "beacon_gates.hpp"
 #include "config.hpp"
 #include "core/calendar.hpp"
@@ -30,6 +31,7 @@
 #include "systemd.hpp"
 #include "udp_listener.hpp"
 #include "version.hpp"
+#include "widget.hpp"
 
 namespace {
 
@@ -217,6 +219,25 @@ int main(int argc, char** argv) {
     live_proxies.publish(io, std::make_shared<const pvc::trusted_proxies>(std::move(p)));
     return {};
   });
+  // Bots first: a crawler's beacon is refused (as a success) before any other check.
+  pvc::bot_list bots;
+  if (auto err = pvc::load_bot_list(cfg.bot_list_file, bots); !err.empty()) return fail_start(err);
+  spdlog::info("event=bot_list patterns={} file={}", bots.size(),
+               cfg.bot_list_file.empty() ? "built-in" : cfg.bot_list_file);
+  pvc::per_thread<pvc::bot_list> live_bots(cfg.threads,
+                                           std::make_shared<const pvc::bot_list>(std::move(bots)));
+  pvc::bot_gate bot_check(
+      [&live_bots](std::size_t shard) -> const pvc::bot_list& { return live_bots.get(shard); });
+  ctx.gates.push_back(&bot_check);
+  // Every SIGHUP re-reads the file, changed path or not.
+  reloads.on_file("bot_list_file", [&](const pvc::config& fresh) -> std::string {
+    pvc::bot_list b;
+    if (auto err = pvc::load_bot_list(fresh.bot_list_file, b); !err.empty()) return err;
+    spdlog::info("event=bot_list patterns={} file={}", b.size(),
+                 fresh.bot_list_file.empty() ? "built-in" : fresh.bot_list_file);
+    live_bots.publish(io, std::make_shared<const pvc::bot_list>(std::move(b)));
+    return {};
+  });
   // Optional beacon checks, cheapest refusal first.
   std::unique_ptr<pvc::signature_gate> signature;
   if (!cfg.beacon_secret_file.empty()) {
@@ -233,12 +254,49 @@ int main(int argc, char** argv) {
     rate_limit = std::make_unique<pvc::rate_limit_gate>(cfg.rate_limit, cfg.rate_limit_burst);
     ctx.gates.push_back(rate_limit.get());
   }
+  // The widget: visitors, de-duplication, most viewed. Its gate runs last, so
+  // a view it remembers for de-duplication is one that is counted.
+  pvc::widget_options widget_options;
+  widget_options.cors_origins = cfg.cors_origins;
+  widget_options.online_window =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window);
+  widget_options.dedupe_window =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.dedupe_window);
+  pvc::widget_state widget(*db, table, cfg.threads, widget_options);
+  if (auto err = widget.restore(); !err.empty()) return fail_start(err);
+  ctx.gates.push_back(&widget.visitor_gate());
+  ctx.listeners.push_back(&widget.visitor_listener());
+  flush.set_extra_writes(
+      {[&widget](pvc::key_writes& out, pvc::day_number today) { widget.collect(out, today); },
+       [&widget](bool ok) { widget.written(ok); }});
   reloads.on("log_level", [](const pvc::config& fresh) -> std::string {
     spdlog::set_level(spdlog::level::from_str(fresh.log_level));
     return {};
   });
-  const pvc::router public_routes(pvc::router::role::public_api, ctx);
-  const pvc::router admin_routes(pvc::router::role::admin, ctx);
+  // pvctl's admin API. Its token lives per I/O thread like the other
+  // reloadable settings; every SIGHUP reads the token file again.
+  std::string admin_token;
+  if (auto err = pvc::admin_api::load_token(cfg.admin_token_file, admin_token); !err.empty()) {
+    return fail_start(err);
+  }
+  pvc::per_thread<std::string> live_admin_token(
+      cfg.threads, std::make_shared<const std::string>(std::move(admin_token)));
+  reloads.on_file("admin_token_file", [&](const pvc::config& fresh) -> std::string {
+    std::string token;
+    if (auto err = pvc::admin_api::load_token(fresh.admin_token_file, token); !err.empty()) {
+      return err;
+    }
+    live_admin_token.publish(io, std::make_shared<const std::string>(std::move(token)));
+    return {};
+  });
+  pvc::admin_api admin_api(
+      *db, table, flush,
+      [&live_admin_token](std::size_t i) -> const std::string& { return live_admin_token.get(i); });
+  ctx.admin = &admin_api;
+  pvc::router public_routes(pvc::router::role::public_api, ctx);
+  pvc::router admin_routes(pvc::router::role::admin, ctx);
+  pvc::add_widget_routes(public_routes, widget);
+  pvc::add_widget_routes(admin_routes, widget);
 
   pvc::http_limits limits;
   limits.body_bytes = cfg.http_max_body;
@@ -267,11 +325,13 @@ int main(int argc, char** argv) {
                pvc::format_endpoint(udp->bound()), inherited.count("udp") ? "systemd" : "bind");
   spdlog::info("event=listening transport=admin address={} from={}",
                pvc::format_endpoint(admin->bound()), inherited.count("admin") ? "systemd" : "bind");
+  admin_api.listening_on(admin->bound());
 
   io.start();
   std::thread flush_thread([&] { flush.run(cfg.flush_interval); });
   liveness_reporter liveness(io, table);
   liveness.start();
+  widget.start();
   pvc::systemd::notify("READY=1\nSTATUS=counting");
   spdlog::info("event=ready");
 
@@ -287,6 +347,7 @@ int main(int argc, char** argv) {
   spdlog::info("event=stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
   liveness.stop();
+  widget.stop();
   flush.stop();
   flush_thread.join();
   http->stop();

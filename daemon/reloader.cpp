@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace pvc {
 
 void reloader::reload(int argc, char** argv, config& running) {
@@ -10,7 +12,11 @@ void reloader::reload(int argc, char** argv, config& running) {
     spdlog::error("event=reload_failed error=\"{}\"", fresh.message);
     return;
   }
-  for (const auto& key : changed_keys(running, *fresh.cfg)) {
+  std::vector<std::string> keys = changed_keys(running, *fresh.cfg);
+  for (const auto& key : file_keys_) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  for (const auto& key : keys) {
     auto it = handlers_.find(key);
     if (it == handlers_.end()) {
       spdlog::warn("event=reload_ignored key={} reason=restart_required", key);

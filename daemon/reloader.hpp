@@ -7,6 +7,7 @@
 // themselves, see per_thread.hpp).
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "config.hpp"
@@ -19,6 +20,12 @@ class reloader {
   // (the old value then stays).
   using apply_fn = std::function<std::string(const config& fresh)>;
   void on(const std::string& key, apply_fn apply) { handlers_[key] = std::move(apply); }
+  // Like on(), and also applied on every SIGHUP when the key is unchanged:
+  // for keys naming a file whose content may have changed (bot_list_file).
+  void on_file(const std::string& key, apply_fn apply) {
+    handlers_[key] = std::move(apply);
+    file_keys_.insert(key);
+  }
 
   // Re-reads the configuration and applies what changed; `running` is
   // updated for every key that was applied.
@@ -26,6 +33,7 @@ class reloader {
 
  private:
   std::map<std::string, apply_fn> handlers_;
+  std::set<std::string> file_keys_;
 };
 
 }  // namespace pvc

@@ -21,6 +21,8 @@
 
 namespace pvc {
 
+class admin_api;  // admin_api.hpp
+
 struct http_request_view {
   std::string_view method{};  // "GET", "POST", ...
   std::string_view target{};  // path and query, as sent
@@ -88,6 +90,9 @@ struct route_context {
   // proxies); the peer when unset.
   std::function<std::string_view(const http_request_view&, std::size_t shard, std::string& scratch)>
       client_ip{};
+  // The admin API (pvctl's routes, the admin token); null: admin routes
+  // without it, and no token check (unit tests).
+  admin_api* admin = nullptr;
 };
 
 class router {

@@ -82,7 +82,8 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
   return std::unique_ptr<store>(new store(std::move(p)));
 }
 
-std::string store::apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq) {
+std::string store::apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
+                         const key_writes* extra) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s;
   for (const delta_table* t : tables) {
@@ -105,11 +106,21 @@ std::string store::apply(std::span<const delta_table* const> tables, std::uint64
       if (s.ok()) s = batch.Put(keys::site_marker(site), "");
     }
   }
+  if (extra) {
+    for (const auto& [k, v] : extra->put)
+      if (s.ok()) s = batch.Put(k, v);
+    for (const auto& k : extra->erase)
+      if (s.ok()) s = batch.Delete(k);
+  }
   if (s.ok()) s = batch.Put(keys::flush_seq, keys::encode_count(flush_seq));
   if (!s.ok()) return "building the batch: " + s.ToString();
   rocksdb::WriteOptions wo;
   wo.sync = impl_->options.sync;
-  s = impl_->db->Write(wo, &batch);
+  {
+    // Admin writes read-then-write under this mutex: no flush lands in between.
+    std::lock_guard lock(impl_->write_mutex);
+    s = impl_->db->Write(wo, &batch);
+  }
   if (!s.ok()) return s.ToString();
   return {};
 }

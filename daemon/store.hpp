@@ -9,9 +9,11 @@
 //
 // Thread-safety: all members are thread-safe (RocksDB is); `apply` is meant
 // for the single flusher thread.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +21,8 @@
 
 #include "core/calendar.hpp"
 #include "core/delta_table.hpp"
+#include "core/widget_keys.hpp"
+#include "store_admin.hpp"  // types of the admin operations below
 
 namespace pvc {
 
@@ -54,9 +58,11 @@ class store {
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  // Adds the tables' counts and records `flush_seq`, in one atomic write.
-  // Returns "" on success, else the error.
-  std::string apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq);
+  // Adds the tables' counts and records `flush_seq`, in one atomic write,
+  // together with `extra` (the widget's visitor sketches and salts, see
+  // flusher.hpp). Returns "" on success, else the error.
+  std::string apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
+                    const key_writes* extra = nullptr);
 
   // The sequence number of the last flush that landed (0 for a new store).
   // Returns false when it cannot be read.
@@ -75,6 +81,84 @@ class store {
                             day_number today) const;
 
   const std::string& dir() const noexcept;
+
+  // ---- Admin operations (store_admin.cpp; types and the consistency rule
+  // with concurrent flushes in store_admin.hpp). Writes journal themselves:
+  // their audit record goes into the same atomic write as the change.
+
+  // The n most viewed articles of a site: today, the 7 days ending today,
+  // this month, or all time.
+  top_list top(std::string_view site, top_period period, std::size_t n, day_number today) const;
+
+  // Adds `delta` (negative to subtract) to an article's and its site's
+  // all-time totals and, with `day`, to their counts of that day and the
+  // site's month. Refused when a count would drop below zero.
+  admin_outcome adjust(std::string_view site, std::string_view article, std::int64_t delta,
+                       std::optional<day_number> day, const audit_entry& audit);
+  // Moves every count of `from` (all-time and each day) to `to`, which must
+  // have none. Site totals are unchanged.
+  admin_outcome rename_article(std::string_view site, std::string_view from, std::string_view to,
+                               const audit_entry& audit);
+  // Adds every count of `from` to `into` and removes `from`. Site totals
+  // are unchanged.
+  admin_outcome merge_articles(std::string_view site, std::string_view from, std::string_view into,
+                               const audit_entry& audit);
+
+  // Imports: rows are checked and staged under a session id (nothing
+  // visible), then committed in one atomic write, or discarded.
+  admin_outcome stage_import(std::string_view session, std::span<const staged_row> rows);
+  // After the commit, `on_article` is called for each site it touched
+  // (article "") and each article given an all-time count.
+  admin_outcome commit_import(
+      std::string_view session, import_mode mode, const audit_entry& audit,
+      const std::function<void(std::string_view site, std::string_view article)>& on_article);
+  // Drops a session's staged rows; "" drops every session's (start-up).
+  std::string discard_import(std::string_view session);
+
+  // Exports, paged over one snapshot: rows after `after_key` (a key a
+  // previous page returned; "" from the start), at most `limit`; `next_key`
+  // is "" after the last row.
+  std::shared_ptr<const store_snapshot> snapshot() const;
+  std::string export_rows(const store_snapshot& snap, const export_filter& filter,
+                          std::string_view after_key, std::size_t limit,
+                          std::vector<export_row>& out, std::string& next_key) const;
+
+  // The audit journal: records at or after `since_unix_us`, after
+  // `after_key`, at most `limit`, oldest first.
+  admin_outcome append_audit(const audit_entry& e);
+  std::string read_audit(std::int64_t since_unix_us, std::string_view after_key, std::size_t limit,
+                         std::vector<std::string>& records, std::string& next_key) const;
+  // Copies the audit records of the (closed) store in `dir` that this one
+  // lacks: a restore keeps the journal of the data dir it replaces.
+  std::string copy_audit_from(const std::string& dir, std::uint64_t& copied);
+
+  // Backups: a checkpoint (hard links, a consistent point between two
+  // flushes) in `dir`, which must not exist; a summary of the counts; a
+  // RocksDB BackupEngine backup of this store into `backup_dir`.
+  std::string checkpoint_to(const std::string& dir);
+  std::string summarize(store_summary& out) const;
+  std::string backup_to(const std::string& backup_dir, const std::string& metadata,
+                        const std::atomic<bool>& cancel, backup_info& out);
+  // The backups in `backup_dir` (only `id` when non-zero), each checked
+  // against its checksums when `verify`.
+  static std::string list_backups(const std::string& backup_dir, std::uint32_t id, bool verify,
+                                  std::vector<backup_info>& out);
+  // Restores backup `id` (0 = the latest) into `target_dir`, a fresh directory.
+  static std::string restore_backup(const std::string& backup_dir, std::uint32_t id,
+                                    const std::string& target_dir);
+
+  // ---- The widget's data (store_widget.cpp; key layout in core/widget_keys.hpp).
+
+  // Puts and deletes in one atomic write (start-up tidying of visitor state).
+  std::string write_keys(const key_writes& writes);
+  // Calls fn(key, value) for every key starting with `prefix`, over one
+  // snapshot. `fill_cache` false for one-off large scans. Returns "" or the error.
+  std::string scan_prefix(
+      std::string_view prefix,
+      const std::function<void(std::string_view key, std::string_view value)>& fn,
+      bool fill_cache = true) const;
+  // The 8-byte counts of `keys` (0 when missing), read over one snapshot.
+  std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
 
  private:
   struct impl;

@@ -18,6 +18,8 @@ std::optional<std::uint64_t> leading_number(std::string_view text, std::string_v
 }
 
 bool is_ip_literal(const std::string& host, bool v6) {
+  // inet_pton reads a C string: "127.0.0.1\0junk" would pass as 127.0.0.1.
+  if (host.find('\0') != std::string::npos) return false;
   unsigned char buf[16];
   return ::inet_pton(v6 ? AF_INET6 : AF_INET, host.c_str(), buf) == 1;
 }

@@ -25,8 +25,8 @@ http_route intern_http_route(std::string_view label);
 std::vector<std::string> http_route_labels();
 
 // The status codes pvcd answers with; anything else is reported as "other".
-inline constexpr std::array<unsigned, 11> http_codes = {200, 204, 400, 401, 404, 405,
-                                                        413, 431, 500, 503, 0};
+inline constexpr std::array<unsigned, 14> http_codes = {200, 204, 304, 400, 401, 403, 404,
+                                                        405, 413, 429, 431, 500, 503, 0};
 inline constexpr std::size_t http_code_count = http_codes.size();
 
 constexpr std::size_t http_code_index(unsigned status) {

@@ -17,13 +17,14 @@ enum class reject_reason : std::uint8_t {
   rate_limit,   // the client sent more than its per-client rate allows
   cardinality,  // a new article past the tracked-key caps (a flood of random ids)
   signature,    // signed beacons are required and the token is missing, forged or expired
+  duplicate,    // the same visitor's repeated view of the article within dedupe_window
 };
 
-inline constexpr std::size_t reject_reason_count = 9;
+inline constexpr std::size_t reject_reason_count = 10;
 
 inline constexpr std::array<std::string_view, reject_reason_count> reject_reason_names = {
     "malformed", "bad_site",   "bad_article", "bad_count", "site_limit",
-    "bot",       "rate_limit", "cardinality", "signature"};
+    "bot",       "rate_limit", "cardinality", "signature", "duplicate"};
 
 constexpr std::string_view name_of(reject_reason r) {
   return reject_reason_names[static_cast<std::size_t>(r)];

@@ -55,7 +55,7 @@ RANGE = "5m"
 
 # The fixed reason set of pvcd_hits_rejected_total (daemon/core/reject_reason.hpp).
 REASONS = ("malformed", "bad_site", "bad_article", "bad_count", "site_limit", "bot", "rate_limit",
-           "cardinality", "signature")
+           "cardinality", "signature", "duplicate")
 TRANSPORTS = ("http", "udp", "admin")
 
 

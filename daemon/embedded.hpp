@@ -1,0 +1,11 @@
+#pragma once
+// Files built into pvcd (data/embed_file.cmake generates their definitions
+// at build time from the files named here).
+#include <string_view>
+
+namespace pvc::embedded {
+
+std::string_view bots_txt();   // data/bots.txt: the built-in bot list
+std::string_view widget_js();  // widget/widget.js: served as GET /widget.js
+
+}  // namespace pvc::embedded

@@ -1,0 +1,70 @@
+// The widget's store operations: visitor state (salts, sketches, counts of
+// finished periods, see core/widget_keys.hpp) and the reads behind "most
+// viewed" (prefix scans of D and T keys, point reads of totals).
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "core/store_keys.hpp"
+#include "store.hpp"
+#include "store_impl.hpp"
+
+namespace pvc {
+
+std::string store::write_keys(const key_writes& writes) {
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s;
+  for (const auto& [k, v] : writes.put)
+    if (s.ok()) s = batch.Put(k, v);
+  for (const auto& k : writes.erase)
+    if (s.ok()) s = batch.Delete(k);
+  if (!s.ok()) return "building the batch: " + s.ToString();
+  rocksdb::WriteOptions wo;
+  wo.sync = impl_->options.sync;
+  // These keys are not counts, but taking the mutex keeps one rule for every
+  // write that is not a flush (see store_impl.hpp).
+  std::lock_guard lock(impl_->write_mutex);
+  s = impl_->db->Write(wo, &batch);
+  return s.ok() ? std::string() : s.ToString();
+}
+
+std::string store::scan_prefix(
+    std::string_view prefix,
+    const std::function<void(std::string_view key, std::string_view value)>& fn,
+    bool fill_cache) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = fill_cache;
+  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  ro.snapshot = snap;
+  std::string error;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+    const rocksdb::Slice p(prefix.data(), prefix.size());
+    for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+      fn(it->key().ToStringView(), it->value().ToStringView());
+    }
+    if (!it->status().ok()) error = it->status().ToString();
+  }
+  impl_->db->ReleaseSnapshot(snap);
+  return error;
+}
+
+std::string store::read_counts(std::span<const std::string> keys,
+                               std::vector<std::uint64_t>& out) const {
+  out.assign(keys.size(), 0);
+  if (keys.empty()) return {};
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  std::vector<rocksdb::Status> st = impl_->db->MultiGet(ro, slices, &values);
+  impl_->db->ReleaseSnapshot(snap);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (st[i].IsNotFound()) continue;
+    if (!st[i].ok()) return st[i].ToString();
+    if (!keys::decode_count(values[i], out[i])) return "a count is not 8 bytes: " + keys[i];
+  }
+  return {};
+}
+
+}  // namespace pvc
