@@ -108,7 +108,8 @@ std::string flusher::flush_once() {
   if (pending_.empty()) {
     if (extra.empty()) return {};
     // No counts: the extra keys alone (a salt that expired at midnight).
-    error = db_.write_keys(extra);
+    error = db_.check_writable();
+    if (error.empty()) error = db_.write_keys(extra);
     if (extra_.written) extra_.written(error.empty());
     return error;
   }
@@ -129,7 +130,8 @@ std::string flusher::flush_once() {
   }
   const std::uint64_t seq = last_seq_ + 1;
   const auto started = std::chrono::steady_clock::now();
-  error = db_.apply(tables, seq, &extra);
+  error = db_.check_writable();
+  if (error.empty()) error = db_.apply(tables, seq, &extra);
   if (extra_.written) extra_.written(error.empty());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -5,6 +5,10 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <unordered_map>
 
@@ -30,6 +34,19 @@ class count_add_operator final : public rocksdb::AssociativeMergeOperator {
   }
   const char* Name() const override { return "pvc.count_add"; }
 };
+
+// Read-only, or too full for a flush: RocksDB would abort on the failed write.
+std::string check_dir_writable(const std::string& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return std::string("cannot stat: ") + std::strerror(errno);
+  if (st.f_flag & ST_RDONLY) return "the file system is read-only";
+  const std::uint64_t free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes < store::free_space_reserve) {
+    return "only " + std::to_string(free_bytes >> 20) + " MiB free, below the " +
+           std::to_string(store::free_space_reserve >> 20) + " MiB reserve";
+  }
+  return {};
+}
 
 std::uint64_t read_count(const rocksdb::Status& s, const std::string& value) {
   std::uint64_t v = 0;
@@ -69,6 +86,10 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
   // Counters are tiny; a modest memtable keeps RSS predictable.
   o.write_buffer_size = 32u << 20;
   o.keep_log_file_num = 3;
+  if (auto why = check_dir_writable(dir); !why.empty()) {
+    error = "data_dir: " + dir + ": " + why;
+    return nullptr;
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
   if (!s.ok()) {
@@ -123,6 +144,10 @@ std::string store::apply(std::span<const delta_table* const> tables, std::uint64
   }
   if (!s.ok()) return s.ToString();
   return {};
+}
+
+std::string store::check_writable() const {
+  return check_dir_writable(impl_->dir);
 }
 
 bool store::last_flush_seq(std::uint64_t& out) const {

@@ -64,6 +64,14 @@ class store {
   std::string apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
                     const key_writes* extra = nullptr);
 
+  // "" when the data dir can take a write now, else why not: read-only, or
+  // less free space than the reserve. Debian's RocksDB is built with
+  // assertions on and aborts the process on a failed file write, so pvcd
+  // checks before writing and holds its counts instead (see the flusher).
+  std::string check_writable() const;
+  static constexpr std::uint64_t free_space_reserve = 8u
+                                                      << 20;  // room for a flush batch and the log
+
   // The sequence number of the last flush that landed (0 for a new store).
   // Returns false when it cannot be read.
   bool last_flush_seq(std::uint64_t& out) const;

@@ -3,10 +3,11 @@
 // pvcd checks, so nobody can inflate a count by replaying or inventing
 // beacons past the token's expiry.
 //
-//     t = EXPIRY "." HEX(HMAC-SHA-256(secret, SITE "|" ARTICLE "|" EXPIRY))
+//     t = EXPIRY "." HEX(HMAC-SHA-256(secret, SITE " " ARTICLE " " EXPIRY))
 //
 //   EXPIRY   Unix time in seconds (decimal) after which the token is refused
-//   SITE, ARTICLE  the decoded ids, exactly as counted
+//   SITE, ARTICLE  the decoded ids, exactly as counted; separated by single
+//                  spaces, which no id can contain
 //   HEX      64 lowercase hex digits
 //
 // Pure functions; thread-safe.

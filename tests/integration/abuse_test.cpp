@@ -73,7 +73,13 @@ TEST_F(abuse_test, FloodOfRandomIdsKeepsMemoryBoundedAndRealCountsExact) {
     }
   });
 
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer slows pvcd ~10x: a tenth of the flood still overruns the
+  // key caps many times over, within the test's time bound.
+  constexpr std::uint64_t flood_lines = 1'000'000;
+#else
   constexpr std::uint64_t flood_lines = 10'000'000;
+#endif
   constexpr int lines_per_datagram = 50;
   udp_sender udp(d.ports().udp);
   std::mt19937_64 rng(12345);
@@ -120,7 +126,13 @@ TEST_F(abuse_test, FloodOfRandomIdsKeepsMemoryBoundedAndRealCountsExact) {
   EXPECT_EQ(metric(d.ports().admin, "pvcd_udp_receive_drops_total"), 0);
   // Bounded: the known set (<= 100k keys) and one interval's delta tables,
   // far below what 10M tracked ids would take (~1 GiB).
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer pvcd's RSS also holds the quarantine of freed blocks
+  // (256 MiB) and shadow memory: the bound is checked in the release run.
+  std::cout << "flood: RSS bound not checked under AddressSanitizer\n";
+#else
   EXPECT_LT(grown_mib, 128) << "RSS grew with the flood";
+#endif
 
   ASSERT_EQ(acked.load(), 600);
   ASSERT_TRUE(wait_until(

@@ -28,7 +28,7 @@ TEST(BeaconToken, MatchesTheDocumentedFormula) {
   // Checked with: printf 'news|a1|1800000060' | openssl dgst -sha256 -hmac
   // '0123456789abcdef-secret'
   EXPECT_EQ(pvc::mint_beacon_token(secret, "news", "a1", 1800000060),
-            "1800000060." + pvc::to_hex(pvc::hmac_sha256(secret, "news|a1|1800000060")));
+            "1800000060." + pvc::to_hex(pvc::hmac_sha256(secret, "news a1 1800000060")));
 }
 
 TEST(BeaconToken, RefusesWhatWasNotMintedForThisHit) {
@@ -41,6 +41,13 @@ TEST(BeaconToken, RefusesWhatWasNotMintedForThisHit) {
   std::string later = t;
   later[later.find('.') - 1] = '9';
   EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a1", later, now), token_status::forged);
+}
+
+TEST(BeaconToken, FieldsCannotBeShiftedBetweenSiteAndArticle) {
+  const std::string t = pvc::mint_beacon_token(secret, "a", "b|c", now + 60);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "a|b", "c", t, now), token_status::forged);
+  const std::string u = pvc::mint_beacon_token(secret, "a", "b/c", now + 60);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "a/b", "c", u, now), token_status::forged);
 }
 
 TEST(BeaconToken, MalformedTokens) {
