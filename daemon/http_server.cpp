@@ -292,6 +292,7 @@ class session : public std::enable_shared_from_this<session> {
       w_.shard.reject(w_.kind, reject_reason::malformed);
       started_ = std::chrono::steady_clock::now();
       answer_broken_request(ec, res_);
+      head_only_ = false;  // the body of this 400 must go out even after a HEAD
       return write(false);
     }
     const http_request_view view{
