@@ -348,6 +348,7 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
     }
     id = m.new_id();
     snap = m.db.snapshot();
+    if (!snap) return res.text(503, "the store is closed after a disk error; try again later");
     m.exports.emplace(id, export_session{snap, filter, steady::now()});
   }
   std::vector<export_row> rows;

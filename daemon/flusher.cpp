@@ -75,12 +75,16 @@ bool flusher::resolve_previous_attempt(std::string& error) {
   return true;
 }
 
-void flusher::consolidate_pending() {
-  std::vector<held_table> merged;  // one table per day
-  for (auto& h : pending_) {
-    auto same_day = std::find_if(merged.begin(), merged.end(), [&](const held_table& m) {
-      return m.table->day() == h.table->day();
-    });
+void flusher::consolidate_pending(std::size_t first) {
+  // pending_[0, first) stays as it is; the rest folds into one table per day.
+  std::vector<held_table> merged;
+  for (std::size_t k = 0; k < first; ++k)
+    merged.push_back(std::move(pending_[k]));
+  for (std::size_t k = first; k < pending_.size(); ++k) {
+    held_table& h = pending_[k];
+    auto same_day =
+        std::find_if(merged.begin() + static_cast<std::ptrdiff_t>(first), merged.end(),
+                     [&](const held_table& m) { return m.table->day() == h.table->day(); });
     if (same_day == merged.end()) {
       merged.push_back(std::move(h));
       continue;
@@ -99,7 +103,13 @@ std::string flusher::flush_once() {
   update_day();
   drain_all();
   std::string error;
-  if (!resolve_previous_attempt(error)) {
+  // After a failed attempt the store may reopen, which replays RocksDB's log:
+  // that comes before asking whether the attempt landed.
+  if (retrying_) error = db_.ready_for_write();
+  if (!error.empty() || !resolve_previous_attempt(error)) {
+    // The failed attempt's tables stay apart; what came since folds by day,
+    // so a long outage holds one table per day and shard, not one per round.
+    consolidate_pending(attempted_);
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
     return error;
   }
@@ -108,8 +118,7 @@ std::string flusher::flush_once() {
   if (pending_.empty()) {
     if (extra.empty()) return {};
     // No counts: the extra keys alone (a salt that expired at midnight).
-    error = db_.check_writable();
-    if (error.empty()) error = db_.write_keys(extra);
+    error = db_.write_keys(extra);
     if (extra_.written) extra_.written(error.empty());
     return error;
   }
@@ -130,8 +139,7 @@ std::string flusher::flush_once() {
   }
   const std::uint64_t seq = last_seq_ + 1;
   const auto started = std::chrono::steady_clock::now();
-  error = db_.check_writable();
-  if (error.empty()) error = db_.apply(tables, seq, &extra);
+  error = db_.apply(tables, seq, &extra);
   if (extra_.written) extra_.written(error.empty());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -142,7 +150,7 @@ std::string flusher::flush_once() {
     stats_.failing.store(true, std::memory_order_relaxed);
     // The retry decides by flush_seq whether this attempt landed, so the
     // attempt's tables stay apart from newer ones: fold them together only.
-    consolidate_pending();
+    consolidate_pending(0);
     attempted_ = pending_.size();
     std::size_t held = 0;
     for (const auto& h : pending_)

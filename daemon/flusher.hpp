@@ -103,9 +103,11 @@ class flusher {
 
   void drain_all();
   bool resolve_previous_attempt(std::string& error);
-  // While the store fails, folds the held tables into one per day so memory
-  // grows with distinct keys, not with the time the store stays down.
-  void consolidate_pending();
+  // While the store fails, folds the held tables from pending_[first] on
+  // into one per day, so memory grows with distinct keys, not with the time
+  // the store stays down. The tables before `first` (an attempt whose fate
+  // is not known yet) stay apart.
+  void consolidate_pending(std::size_t first);
 
   counter_table& table_;
   store& db_;

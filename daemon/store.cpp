@@ -5,10 +5,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
-#include <sys/statvfs.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <unordered_map>
 
@@ -35,19 +31,6 @@ class count_add_operator final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "pvc.count_add"; }
 };
 
-// Read-only, or too full for a flush: RocksDB would abort on the failed write.
-std::string check_dir_writable(const std::string& dir) {
-  struct statvfs st {};
-  if (::statvfs(dir.c_str(), &st) != 0) return std::string("cannot stat: ") + std::strerror(errno);
-  if (st.f_flag & ST_RDONLY) return "the file system is read-only";
-  const std::uint64_t free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
-  if (free_bytes < store::free_space_reserve) {
-    return "only " + std::to_string(free_bytes >> 20) + " MiB free, below the " +
-           std::to_string(store::free_space_reserve >> 20) + " MiB reserve";
-  }
-  return {};
-}
-
 std::uint64_t read_count(const rocksdb::Status& s, const std::string& value) {
   std::uint64_t v = 0;
   if (s.ok()) keys::decode_count(value, v);
@@ -60,8 +43,10 @@ store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 store::~store() {
   if (impl_ && impl_->db) {
-    // Make sure the log is on disk before closing (sync_writes=false leaves it buffered).
-    impl_->db->FlushWAL(true).PermitUncheckedError();
+    // Make sure the log is on disk before closing (sync_writes=false leaves
+    // it buffered); not after a failed write, whose log writer RocksDB must
+    // not touch again (store_health.cpp).
+    if (!impl_->stopped) impl_->db->FlushWAL(true).PermitUncheckedError();
     impl_->db->Close().PermitUncheckedError();
   }
 }
@@ -85,7 +70,7 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
   o.max_background_jobs = 2;
   // Counters are tiny; a modest memtable keeps RSS predictable.
   o.write_buffer_size = 32u << 20;
-  o.keep_log_file_num = 3;
+  o.info_log = make_store_logger();
   if (auto why = check_dir_writable(dir); !why.empty()) {
     error = "data_dir: " + dir + ": " + why;
     return nullptr;
@@ -99,6 +84,7 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
   auto p = std::make_unique<impl>();
   p->dir = dir;
   p->options = options;
+  p->db_options = o;
   p->db.reset(raw);
   return std::unique_ptr<store>(new store(std::move(p)));
 }
@@ -140,19 +126,22 @@ std::string store::apply(std::span<const delta_table* const> tables, std::uint64
   {
     // Admin writes read-then-write under this mutex: no flush lands in between.
     std::lock_guard lock(impl_->write_mutex);
-    s = impl_->db->Write(wo, &batch);
+    s = impl_->write(wo, batch);
   }
   if (!s.ok()) return s.ToString();
   return {};
 }
 
-std::string store::check_writable() const {
-  return check_dir_writable(impl_->dir);
+std::string store::ready_for_write() {
+  std::lock_guard lock(impl_->write_mutex);
+  return impl_->ready_for_write();
 }
 
 bool store::last_flush_seq(std::uint64_t& out) const {
+  auto db = impl_->read();
+  if (!db) return false;
   std::string value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), keys::flush_seq, &value);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), keys::flush_seq, &value);
   if (s.IsNotFound()) {
     out = 0;
     return true;
@@ -162,7 +151,9 @@ bool store::last_flush_seq(std::uint64_t& out) const {
 
 std::vector<std::string> store::sites() const {
   std::vector<std::string> out;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  auto db = impl_->read();
+  if (!db) return out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) {
     out.emplace_back(it->key().ToStringView().substr(1));
   }
@@ -171,9 +162,11 @@ std::vector<std::string> store::sites() const {
 
 std::string store::for_each_article(
     const std::function<void(std::string_view site, std::string_view article)>& fn) const {
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // one pass over everything: keep the block cache for readers
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
   for (it->Seek("T"); it->Valid() && it->key().starts_with("T"); it->Next()) {
     const std::string_view k = it->key().ToStringView().substr(1);
     const std::size_t sep = k.find(keys::sep);
@@ -197,14 +190,19 @@ views_snapshot store::read_views(std::string_view site, std::span<const std::str
   }
   std::vector<rocksdb::Slice> slices(key_strings.begin(), key_strings.end());
   std::vector<std::string> values;
+  views_snapshot out;
+  auto db = impl_->read();
+  if (!db) {
+    out.error = impl::closed_error;
+    return out;
+  }
   // One snapshot for every key, so the figures are consistent with each other.
-  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  const rocksdb::Snapshot* snap = db->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
-  std::vector<rocksdb::Status> st = impl_->db->MultiGet(ro, slices, &values);
-  impl_->db->ReleaseSnapshot(snap);
+  std::vector<rocksdb::Status> st = db->MultiGet(ro, slices, &values);
+  db->ReleaseSnapshot(snap);
 
-  views_snapshot out;
   for (const rocksdb::Status& one : st) {
     if (!one.ok() && !one.IsNotFound()) {
       out.error = one.ToString();

@@ -7,8 +7,9 @@
 // flusher asks `last_flush_seq()` before retrying: a batch that did land is
 // never written twice, one that did not is retried with the same number.
 //
-// Thread-safety: all members are thread-safe (RocksDB is); `apply` is meant
-// for the single flusher thread.
+// Thread-safety: all members are thread-safe (RocksDB is; see
+// store_impl.hpp for the two locks); `apply` is meant for the single flusher
+// thread.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -64,13 +65,15 @@ class store {
   std::string apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
                     const key_writes* extra = nullptr);
 
-  // "" when the data dir can take a write now, else why not: read-only, or
-  // less free space than the reserve. Debian's RocksDB is built with
-  // assertions on and aborts the process on a failed file write, so pvcd
-  // checks before writing and holds its counts instead (see the flusher).
-  std::string check_writable() const;
-  static constexpr std::uint64_t free_space_reserve = 8u
-                                                      << 20;  // room for a flush batch and the log
+  // "" when a write may go ahead now, else why not: the data dir is
+  // read-only, has less free space than the reserve, or fails a small synced
+  // write; or RocksDB failed a write and reopening it failed. Every write
+  // checks this itself (store_health.cpp: Debian's RocksDB aborts the process
+  // on a second failed write to a file); the flusher calls it before it asks
+  // last_flush_seq() about a failed attempt, so that a reopen, which replays
+  // RocksDB's log, comes before that answer.
+  std::string ready_for_write();
+  static constexpr std::uint64_t free_space_reserve = 8u << 20;  // a flush batch and the log
 
   // The sequence number of the last flush that landed (0 for a new store).
   // Returns false when it cannot be read.
@@ -125,7 +128,8 @@ class store {
 
   // Exports, paged over one snapshot: rows after `after_key` (a key a
   // previous page returned; "" from the start), at most `limit`; `next_key`
-  // is "" after the last row.
+  // is "" after the last row. snapshot() is null when the store is closed
+  // (store_impl.hpp).
   std::shared_ptr<const store_snapshot> snapshot() const;
   std::string export_rows(const store_snapshot& snap, const export_filter& filter,
                           std::string_view after_key, std::size_t limit,
@@ -170,6 +174,7 @@ class store {
 
  private:
   struct impl;
+  friend struct store_snapshot;  // holds the store open (store_admin.cpp)
   explicit store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

@@ -26,8 +26,11 @@
 
 namespace pvc {
 
+// Holds the store open (store_impl.hpp: a reader's shared hold) for as long
+// as the snapshot lives.
 struct store_snapshot {
-  rocksdb::DB* db = nullptr;
+  explicit store_snapshot(store::impl::reading r) : db(std::move(r)) {}
+  store::impl::reading db;
   const rocksdb::Snapshot* snap = nullptr;
   ~store_snapshot() {
     if (snap) db->ReleaseSnapshot(snap);
@@ -95,8 +98,12 @@ rocksdb::Status read_count(rocksdb::DB& db, const std::string& key, std::uint64_
   return s;
 }
 
+admin_outcome store_failed(const std::string& why) {
+  return admin_outcome::error(admin_status::failed, "store: " + why);
+}
+
 admin_outcome store_failed(const rocksdb::Status& s) {
-  return admin_outcome::error(admin_status::failed, "store: " + s.ToString());
+  return store_failed(s.ToString());
 }
 
 rocksdb::WriteOptions synced() {
@@ -198,7 +205,12 @@ top_list store::top(std::string_view site, top_period period, std::size_t n,
                     day_number today) const {
   top_list out;
   if (n == 0) return out;
-  rocksdb::DB& db = *impl_->db;
+  auto reading = impl_->read();
+  if (!reading) {
+    out.error = impl::closed_error;
+    return out;
+  }
+  rocksdb::DB& db = *reading;
   const rocksdb::Snapshot* snap = db.GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
@@ -266,8 +278,9 @@ admin_outcome store::adjust(std::string_view site, std::string_view article, std
   }
   const std::uint64_t magnitude =
       static_cast<std::uint64_t>(delta < 0 ? -delta : delta);  // in range: checked above
-  rocksdb::DB& db = *impl_->db;
   std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
+  rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   for (target& t : targets) {
     bool found = false;
@@ -296,7 +309,10 @@ admin_outcome store::adjust(std::string_view site, std::string_view article, std
   e.details = details;
   rocksdb::Status s = batch.Put(keys::site_marker(site), "");
   if (s.ok()) s = add_audit(db, batch, e);
-  if (s.ok()) s = db.Write(synced(), &batch);
+  if (s.ok()) {
+    s = db.Write(synced(), &batch);
+    impl_->note_write(s);
+  }
   if (!s.ok()) return store_failed(s);
   return {admin_status::ok, {}, details};
 }
@@ -380,8 +396,9 @@ admin_outcome move_article(rocksdb::DB& db, rocksdb::WriteBatch& batch, std::str
 
 admin_outcome store::rename_article(std::string_view site, std::string_view from,
                                     std::string_view to, const audit_entry& audit) {
-  rocksdb::DB& db = *impl_->db;
   std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
+  rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   std::string details;
   admin_outcome r = move_article(db, batch, site, from, to, true, details);
@@ -389,15 +406,19 @@ admin_outcome store::rename_article(std::string_view site, std::string_view from
   audit_entry e = audit;
   e.details = details;
   rocksdb::Status s = add_audit(db, batch, e);
-  if (s.ok()) s = db.Write(synced(), &batch);
+  if (s.ok()) {
+    s = db.Write(synced(), &batch);
+    impl_->note_write(s);
+  }
   if (!s.ok()) return store_failed(s);
   return {admin_status::ok, {}, details};
 }
 
 admin_outcome store::merge_articles(std::string_view site, std::string_view from,
                                     std::string_view into, const audit_entry& audit) {
-  rocksdb::DB& db = *impl_->db;
   std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
+  rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   std::string details;
   admin_outcome r = move_article(db, batch, site, from, into, false, details);
@@ -405,7 +426,10 @@ admin_outcome store::merge_articles(std::string_view site, std::string_view from
   audit_entry e = audit;
   e.details = details;
   rocksdb::Status s = add_audit(db, batch, e);
-  if (s.ok()) s = db.Write(synced(), &batch);
+  if (s.ok()) {
+    s = db.Write(synced(), &batch);
+    impl_->note_write(s);
+  }
   if (!s.ok()) return store_failed(s);
   return {admin_status::ok, {}, details};
 }
@@ -414,6 +438,8 @@ admin_outcome store::merge_articles(std::string_view site, std::string_view from
 
 admin_outcome store::stage_import(std::string_view session, std::span<const staged_row> rows) {
   if (session.empty()) return admin_outcome::error(admin_status::bad_request, "no session");
+  std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
   rocksdb::DB& db = *impl_->db;
   const std::string prefix = staging_prefix(session);
   rocksdb::WriteBatch batch;
@@ -450,7 +476,9 @@ admin_outcome store::stage_import(std::string_view session, std::span<const stag
   }
   rocksdb::WriteOptions wo;
   wo.sync = false;  // staged rows are disposable until the commit
-  if (auto s = db.Write(wo, &batch); !s.ok()) return store_failed(s);
+  rocksdb::Status s = db.Write(wo, &batch);
+  impl_->note_write(s);
+  if (!s.ok()) return store_failed(s);
   return {};
 }
 
@@ -458,6 +486,9 @@ admin_outcome store::commit_import(
     std::string_view session, import_mode mode, const audit_entry& audit,
     const std::function<void(std::string_view site, std::string_view article)>& on_article) {
   if (session.empty()) return admin_outcome::error(admin_status::bad_request, "no session");
+  // Held through the three passes; a flush waits (ingest goes on).
+  std::unique_lock lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
   rocksdb::DB& db = *impl_->db;
   const std::string prefix = staging_prefix(session);
   const std::string end = prefix_end(prefix);
@@ -516,7 +547,6 @@ admin_outcome store::commit_import(
   const std::string sst = impl_->dir + "/import-" + std::string(session) + ".sst";
   rocksdb::Status s;
   {
-    std::lock_guard lock(impl_->write_mutex);
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db.GetOptions());
     s = writer.Open(sst);
     // The audit key ("#audit/...") sorts before every counter key (D, M, S, T).
@@ -544,6 +574,7 @@ admin_outcome store::commit_import(
       rocksdb::IngestExternalFileOptions io;
       io.move_files = true;  // a hard link: the file is in the data dir already
       s = db.IngestExternalFile({sst}, io);
+      impl_->note_write(s);
     }
   }
   std::error_code ignored;
@@ -565,6 +596,7 @@ admin_outcome store::commit_import(
   }
   // The rows are in; staged copies that fail to go now are dropped at the
   // next start (discard_import("")), so this cannot undo the import.
+  lock.unlock();
   [[maybe_unused]] const std::string leftover = discard_import(session);
   return {admin_status::ok, {}, details};
 }
@@ -573,17 +605,20 @@ std::string store::discard_import(std::string_view session) {
   const std::string prefix = staging_prefix(session);
   rocksdb::WriteOptions wo;
   wo.sync = false;
-  rocksdb::Status s =
-      impl_->db->DeleteRange(wo, impl_->db->DefaultColumnFamily(), prefix, prefix_end(prefix));
+  std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return why;
+  rocksdb::DB& db = *impl_->db;
+  rocksdb::Status s = db.DeleteRange(wo, db.DefaultColumnFamily(), prefix, prefix_end(prefix));
+  impl_->note_write(s);
   return s.ok() ? std::string() : s.ToString();
 }
 
 // ---- export --------------------------------------------------------------------
 
 std::shared_ptr<const store_snapshot> store::snapshot() const {
-  auto s = std::make_shared<store_snapshot>();
-  s->db = impl_->db.get();
-  s->snap = impl_->db->GetSnapshot();
+  auto s = std::make_shared<store_snapshot>(impl_->read());
+  if (!s->db) return nullptr;
+  s->snap = s->db->GetSnapshot();
   return s;
 }
 
@@ -594,7 +629,7 @@ std::string store::export_rows(const store_snapshot& snap, const export_filter& 
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.snap;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(snap.db->NewIterator(ro));
   const std::string& only = filter.site;
   // Counters live under D (days), M (months) and T (all-time), in that key
   // order; other prefixes between them (site markers, the widget's keys)
@@ -684,11 +719,15 @@ std::string store::export_rows(const store_snapshot& snap, const export_filter& 
 // ---- audit ---------------------------------------------------------------------
 
 admin_outcome store::append_audit(const audit_entry& e) {
-  rocksdb::DB& db = *impl_->db;
   std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
+  rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   rocksdb::Status s = add_audit(db, batch, e);
-  if (s.ok()) s = db.Write(synced(), &batch);
+  if (s.ok()) {
+    s = db.Write(synced(), &batch);
+    impl_->note_write(s);
+  }
   if (!s.ok()) return store_failed(s);
   return {};
 }
@@ -697,7 +736,9 @@ std::string store::read_audit(std::int64_t since_unix_us, std::string_view after
                               std::size_t limit, std::vector<std::string>& records,
                               std::string& next_key) const {
   next_key.clear();
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   std::string start = audit_key(std::max<std::int64_t>(since_unix_us, 0));
   if (!after_key.empty() && after_key > std::string_view(start)) start.assign(after_key);
   std::string last;
@@ -722,8 +763,9 @@ std::string store::copy_audit_from(const std::string& dir, std::uint64_t& copied
   rocksdb::Status s = rocksdb::DB::OpenForReadOnly(o, dir, &raw);
   if (!s.ok()) return "cannot open " + dir + ": " + s.ToString();
   std::unique_ptr<rocksdb::DB> old(raw);
-  rocksdb::DB& db = *impl_->db;
   std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return why;
+  rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   std::unique_ptr<rocksdb::Iterator> it(old->NewIterator(rocksdb::ReadOptions()));
   const std::string prefix(audit_key_prefix);
@@ -739,28 +781,32 @@ std::string store::copy_audit_from(const std::string& dir, std::uint64_t& copied
   if (!it->status().ok()) return it->status().ToString();
   it.reset();
   s = db.Write(synced(), &batch);
+  impl_->note_write(s);
   return s.ok() ? std::string() : s.ToString();
 }
 
 // ---- backup and restore --------------------------------------------------------
 
 std::string store::checkpoint_to(const std::string& dir) {
+  // Between two flushes: the checkpoint holds whole flushes only, and the
+  // summary read from it is exactly what was counted up to that flush.
+  std::lock_guard lock(impl_->write_mutex);
+  if (auto why = impl_->ready_for_write(); !why.empty()) return why;
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return s.ToString();
   std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-  // Between two flushes: the checkpoint holds whole flushes only, and the
-  // summary read from it is exactly what was counted up to that flush.
-  std::lock_guard lock(impl_->write_mutex);
   s = cp->CreateCheckpoint(dir);
   return s.ok() ? std::string() : s.ToString();
 }
 
 std::string store::summarize(store_summary& out) const {
   out = {};
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view k = it->key().ToStringView();
     const char type = k.empty() ? '\0' : k[0];
@@ -799,7 +845,11 @@ std::string store::backup_to(const std::string& backup_dir, const std::string& m
     if (cancel.load(std::memory_order_relaxed)) engine->StopBackup();
   };
   rocksdb::BackupID id = 0;
-  s = engine->CreateNewBackupWithMetadata(o, impl_->db.get(), metadata, &id);
+  {
+    auto db = impl_->read();
+    if (!db) return impl::closed_error;
+    s = engine->CreateNewBackupWithMetadata(o, db.get(), metadata, &id);
+  }
   if (!s.ok()) return "backup failed: " + s.ToString();
   rocksdb::BackupInfo info;
   if (auto st = engine->GetBackupInfo(id, &info); !st.ok()) return st.ToString();

@@ -23,7 +23,7 @@ std::string store::write_keys(const key_writes& writes) {
   // These keys are not counts, but taking the mutex keeps one rule for every
   // write that is not a flush (see store_impl.hpp).
   std::lock_guard lock(impl_->write_mutex);
-  s = impl_->db->Write(wo, &batch);
+  s = impl_->write(wo, batch);
   return s.ok() ? std::string() : s.ToString();
 }
 
@@ -31,20 +31,22 @@ std::string store::scan_prefix(
     std::string_view prefix,
     const std::function<void(std::string_view key, std::string_view value)>& fn,
     bool fill_cache) const {
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
   rocksdb::ReadOptions ro;
   ro.fill_cache = fill_cache;
-  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  const rocksdb::Snapshot* snap = db->GetSnapshot();
   ro.snapshot = snap;
   std::string error;
   {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
     const rocksdb::Slice p(prefix.data(), prefix.size());
     for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
       fn(it->key().ToStringView(), it->value().ToStringView());
     }
     if (!it->status().ok()) error = it->status().ToString();
   }
-  impl_->db->ReleaseSnapshot(snap);
+  db->ReleaseSnapshot(snap);
   return error;
 }
 
@@ -54,11 +56,13 @@ std::string store::read_counts(std::span<const std::string> keys,
   if (keys.empty()) return {};
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values;
-  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
+  const rocksdb::Snapshot* snap = db->GetSnapshot();
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
-  std::vector<rocksdb::Status> st = impl_->db->MultiGet(ro, slices, &values);
-  impl_->db->ReleaseSnapshot(snap);
+  std::vector<rocksdb::Status> st = db->MultiGet(ro, slices, &values);
+  db->ReleaseSnapshot(snap);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (st[i].IsNotFound()) continue;
     if (!st[i].ok()) return st[i].ToString();

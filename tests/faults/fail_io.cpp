@@ -8,6 +8,9 @@
 //                           writev, pwritev, fallocate), sync (fsync,
 //                           fdatasync, sync_file_range), open (open/openat for
 //                           writing or creating)
+//   PVC_FAIL_IO_SPARE=name   files whose path contains `name` never fail (to
+//                           let pvcd's own write probe pass, so that RocksDB
+//                           meets the fault itself)
 //   PVC_FAIL_IO_ERRNO=EIO   the error: EIO (default), EROFS (a filesystem the
 //                           kernel remounted read-only) or ENOSPC; with EROFS
 //                           statvfs() on the directory reports ST_RDONLY, with
@@ -35,12 +38,14 @@ namespace {
 std::atomic<unsigned long> failures{0};
 const char* dir_prefix = nullptr;
 const char* flag_file = nullptr;
+const char* spare = nullptr;
 bool fail_writes = false, fail_syncs = false, fail_opens = false;
 int error_code = EIO;
 
 __attribute__((constructor)) void init() {
   dir_prefix = std::getenv("PVC_FAIL_IO_DIR");
   flag_file = std::getenv("PVC_FAIL_IO_FLAG");
+  spare = std::getenv("PVC_FAIL_IO_SPARE");
   const char* ops = std::getenv("PVC_FAIL_IO_OPS");
   if (!ops) ops = "write,sync";
   fail_writes = std::strstr(ops, "write") != nullptr;
@@ -67,6 +72,7 @@ bool faults_on() {
 
 bool fail_path(const char* path) {
   if (!path || std::strncmp(path, dir_prefix, std::strlen(dir_prefix)) != 0) return false;
+  if (spare && *spare && std::strstr(path, spare)) return false;
   failures.fetch_add(1);
   errno = error_code;
   return true;

@@ -4,7 +4,7 @@ unusable at start, and when it fails under a running pvcd and recovers.
 
   startup_read_only   data dir on a read-only filesystem: clear message, exit 1
   startup_disk_full   data dir on a full filesystem: clear message, exit 1
-  disk_full           a small tmpfs (16 MiB) filled up while pvcd runs, then emptied
+  disk_full           a small tmpfs (96 MiB) filled up while pvcd runs, then emptied
   read_only           the store's files refuse writes, syncs and new files with
                       EROFS, as after the kernel remounted the filesystem
                       read-only on an error (an LD_PRELOAD shim,
@@ -12,8 +12,11 @@ unusable at start, and when it fails under a running pvcd and recovers.
                       refused while pvcd has files open for writing), then work
   io_error            write() and fsync() on the store's files fail with EIO
                       (the same shim), then work
-  sync_error          fsync()/fdatasync() fail with EIO while write() works:
-                      a batch may reach the log although RocksDB says it failed
+  sync_error          fsync()/fdatasync() fail with EIO while write() works
+  rocksdb_sync_error  the same, but pvcd's own write probe is spared, so RocksDB
+                      itself fails the write: a batch reaches the log although
+                      RocksDB says it failed, pvcd reopens the store (which
+                      replays the log) and must not write the batch twice
 
 Runtime checks (every fault): while the store fails pvcd keeps answering
 beacons (204) and reads, pvcd_flush_errors_total rises, retries back off
@@ -173,7 +176,7 @@ def readyz(p, port):
     return status
 
 
-def run_outage(args, work, data_dir, inject, recover, env=None, extra=()):
+def run_outage(args, work, data_dir, inject, recover, env=None, extra=(), expect_reopen=False):
     """The runtime fault scenario; `inject`/`recover` switch the fault."""
     log = os.path.join(work, "pvcd.log")
     p = Pvcd(args.pvcd, data_dir, log, flush_interval="100ms",
@@ -234,6 +237,12 @@ def run_outage(args, work, data_dir, inject, recover, env=None, extra=()):
         errors = p.metrics().get(ERRORS, 0) - errors0
         code = p.terminate()
         check(code == 0, "SIGTERM after recovery: exit %s" % code)
+        text = open(log).read()
+        reopens = text.count("event=store_reopened")
+        if expect_reopen:
+            # RocksDB itself must have met the fault, and pvcd reopened it.
+            check("event=store_write_failed" in text and reopens > 0,
+                  "RocksDB never failed a write (no store_write_failed/store_reopened in the log)")
 
         q = Pvcd(args.pvcd, data_dir, log, flush_interval="100ms", env=env)
         q.start()
@@ -242,9 +251,10 @@ def run_outage(args, work, data_dir, inject, recover, env=None, extra=()):
         code = q.terminate()
         check(code == 0, "SIGTERM of the restarted pvcd: exit %s" % code)
         print("faults: outage %.1fs, %d failed flushes, recovered %.1fs after the disk, "
-              "%d views held and then stored exactly, %d new keys refused at the cap"
-              % (outage, errors, recovered_in,
-                 sum(ledger.want.values()) - sum(before_fault.values()), refused), flush=True)
+              "%d views held and then stored exactly, %d new keys refused at the cap, "
+              "%d store reopens" % (outage, errors, recovered_in,
+                                    sum(ledger.want.values()) - sum(before_fault.values()),
+                                    refused, reopens), flush=True)
     except Exception as e:
         sys.stdout.write("---- pvcd log ----\n" + open(log).read()[-6000:] + "---- end ----\n")
         for proc in (p,):
@@ -278,7 +288,8 @@ def main():
     ap.add_argument("--pvcd", required=True)
     ap.add_argument("--fail-io-lib", help="the LD_PRELOAD shim (io_error, sync_error)")
     ap.add_argument("case", choices=["startup_read_only", "startup_disk_full", "disk_full",
-                                     "read_only", "io_error", "sync_error"])
+                                     "read_only", "io_error", "sync_error",
+                                     "rocksdb_sync_error", "rocksdb_write_error"])
     args = ap.parse_args()
     needs_root = args.case in ("startup_read_only", "startup_disk_full", "disk_full")
     if needs_root and os.geteuid() != 0:
@@ -290,7 +301,7 @@ def main():
     try:
         if needs_root:
             try:
-                mount_tmpfs(mnt, "16m")
+                mount_tmpfs(mnt, "96m")
                 mounted = True
             except (subprocess.CalledProcessError, OSError) as e:
                 print("faults: cannot mount a tmpfs here (%s); skipped" % e)
@@ -313,11 +324,15 @@ def main():
             flag = os.path.join(work, "fail-now")
             ops, err = {"read_only": ("write,sync,open", "EROFS"),
                         "io_error": ("write,sync", "EIO"),
-                        "sync_error": ("sync", "EIO")}[args.case]
+                        "sync_error": ("sync", "EIO"),
+                        "rocksdb_sync_error": ("sync", "EIO"),
+                        "rocksdb_write_error": ("write,sync", "EIO")}[args.case]
             env = dict(os.environ, LD_PRELOAD=os.path.abspath(args.fail_io_lib),
                        PVC_FAIL_IO_DIR=data_dir, PVC_FAIL_IO_FLAG=flag,
-                       PVC_FAIL_IO_OPS=ops, PVC_FAIL_IO_ERRNO=err)
-            run_outage(args, work, data_dir, env=env,
+                       PVC_FAIL_IO_OPS=ops, PVC_FAIL_IO_ERRNO=err,
+                       PVC_FAIL_IO_SPARE="pvcd-write-probe" if args.case.startswith("rocksdb_")
+                       else "")
+            run_outage(args, work, data_dir, env=env, expect_reopen=args.case.startswith("rocksdb_"),
                        inject=lambda: open(flag, "w").close(), recover=lambda: os.remove(flag))
         print("faults: %s passed" % args.case)
         return 0
