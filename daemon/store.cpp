@@ -5,8 +5,9 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <unordered_map>
+#include <vector>
 
 #include "core/store_keys.hpp"
 #include "store_impl.hpp"
@@ -91,25 +92,55 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
 
 std::string store::apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
                          const key_writes* extra) {
-  rocksdb::WriteBatch batch;
+  // Two merges per article plus a few per site; ~48 bytes each for short ids.
+  std::size_t expected = 0;
+  for (const delta_table* t : tables)
+    expected += t->size();
+  rocksdb::WriteBatch batch(expected * 2 * 48 + 4096);
   rocksdb::Status s;
+  auto merge = [&](std::string_view key, std::uint64_t n) {
+    char v[8];
+    keys::encode_count_to(v, n);
+    if (s.ok()) s = batch.Merge(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(v, 8));
+  };
+  struct entry {
+    std::string_view site, article;
+    std::uint64_t n;
+  };
+  std::vector<entry> entries;
   for (const delta_table* t : tables) {
-    const std::string day = day_key(t->day());
-    const std::string month = month_key(t->day());
-    // Site sums for this table's day, so a flush writes one operand per site
-    // and day rather than one per article. Views point into the table.
-    std::unordered_map<std::string_view, std::uint64_t> site_sums;
+    // In key order: RocksDB's memtable (a skip list) inserts a run of
+    // ascending keys next to the previous one, where the table's hash order
+    // costs a search from the top each (BM_flush_1M_keys: 15.3 s before this
+    // sort, 3.6 s with it). Ordering by (site, article) is key order, as the
+    // separator 0x00 sorts before every id byte.
+    entries.clear();
+    entries.reserve(t->size());
     t->for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
-      const std::string v = keys::encode_count(n);
-      if (s.ok()) s = batch.Merge(keys::article_total(site, article), v);
-      if (s.ok()) s = batch.Merge(keys::article_day(day, site, article), v);
-      site_sums[site] += n;
+      entries.push_back({site, article, n});
     });
-    for (const auto& [site, n] : site_sums) {
-      const std::string v = keys::encode_count(n);
-      if (s.ok()) s = batch.Merge(keys::site_total(site), v);
-      if (s.ok()) s = batch.Merge(keys::site_day(day, site), v);
-      if (s.ok()) s = batch.Merge(keys::site_month(month, site), v);
+    std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
+      const int c = a.site.compare(b.site);
+      return c < 0 || (c == 0 && a.article < b.article);
+    });
+    const std::string day = day_key(t->day());
+    keys::key_buffer total_key("T");
+    keys::key_buffer day_key_buf("D" + day);
+    for (const entry& e : entries)
+      merge(total_key.article(e.site, e.article), e.n);
+    for (const entry& e : entries)
+      merge(day_key_buf.article(e.site, e.article), e.n);
+    // One operand per site and day rather than one per article: entries are
+    // grouped by site now.
+    const std::string month = month_key(t->day());
+    for (std::size_t i = 0; i < entries.size();) {
+      const std::string_view site = entries[i].site;
+      std::uint64_t n = 0;
+      for (; i < entries.size() && entries[i].site == site; ++i)
+        n += entries[i].n;
+      merge(total_key.site(site), n);
+      merge(day_key_buf.site(site), n);
+      merge(keys::site_month(month, site), n);
       if (s.ok()) s = batch.Put(keys::site_marker(site), "");
     }
   }

@@ -69,12 +69,40 @@ inline std::string site_marker(std::string_view site) {
   return k;
 }
 
-inline std::string encode_count(std::uint64_t v) {
-  std::string s(8, '\0');
+inline void encode_count_to(char (&out)[8], std::uint64_t v) {
   for (int i = 0; i < 8; ++i)
-    s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
+    out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
+
+inline std::string encode_count(std::uint64_t v) {
+  char b[8];
+  encode_count_to(b, v);
+  return std::string(b, 8);
+}
+
+// Builds keys that share a prefix ("T", or "D" + day) in one reused buffer:
+// a flush of a million articles allocates nothing per article.
+class key_buffer {
+ public:
+  explicit key_buffer(std::string_view prefix) : buf_(prefix), prefix_(prefix.size()) {}
+  // prefix + site
+  std::string_view site(std::string_view s) {
+    buf_.resize(prefix_);
+    buf_ += s;
+    return buf_;
+  }
+  // prefix + site + sep + article
+  std::string_view article(std::string_view s, std::string_view a) {
+    site(s);
+    buf_ += sep;
+    buf_ += a;
+    return buf_;
+  }
+
+ private:
+  std::string buf_;
+  std::size_t prefix_;
+};
 
 // False when the value is not exactly 8 bytes.
 inline bool decode_count(std::string_view s, std::uint64_t& out) {
