@@ -131,10 +131,17 @@ std::string flusher::flush_once() {
     tables.push_back(h.table.get());
     keys += h.table->size();
     views += h.table->total();
+    // Most flushes hold a handful of sites: the last one is checked first.
+    std::string_view last_site;
+    std::uint64_t* last_sum = nullptr;
     h.table->for_each([&](std::string_view site, std::string_view, std::uint64_t n) {
-      auto it = per_site.find(site);
-      if (it == per_site.end()) it = per_site.emplace(std::string(site), 0).first;
-      it->second += n;
+      if (!last_sum || site != last_site) {
+        auto it = per_site.find(site);
+        if (it == per_site.end()) it = per_site.emplace(std::string(site), 0).first;
+        last_site = site;
+        last_sum = &it->second;
+      }
+      *last_sum += n;
     });
   }
   const std::uint64_t seq = last_seq_ + 1;

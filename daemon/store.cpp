@@ -76,6 +76,7 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
     error = "data_dir: " + dir + ": " + why;
     return nullptr;
   }
+  remove_stale_bulk_files(dir);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
   if (!s.ok()) {
@@ -92,10 +93,12 @@ std::unique_ptr<store> store::open(const std::string& dir, const store_options& 
 
 std::string store::apply(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
                          const key_writes* extra) {
-  // Two merges per article plus a few per site; ~48 bytes each for short ids.
   std::size_t expected = 0;
   for (const delta_table* t : tables)
     expected += t->size();
+  if (expected >= impl_->options.bulk_flush_min_keys)
+    return apply_as_file(tables, flush_seq, extra);
+  // Two merges per article plus a few per site; ~48 bytes each for short ids.
   rocksdb::WriteBatch batch(expected * 2 * 48 + 4096);
   rocksdb::Status s;
   auto merge = [&](std::string_view key, std::uint64_t n) {

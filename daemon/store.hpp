@@ -47,6 +47,9 @@ struct views_snapshot {
 
 struct store_options {
   bool sync = true;  // fsync the WAL on every flush: a power cut keeps flushed counts too
+  // A flush of at least this many keys is written as one SST file and
+  // ingested (store_bulk.cpp) rather than as a WriteBatch.
+  std::size_t bulk_flush_min_keys = 50'000;
 };
 
 class store {
@@ -173,6 +176,12 @@ class store {
   std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
 
  private:
+  // store_bulk.cpp: apply() for large flushes, and the files a crash left.
+  static constexpr std::string_view bulk_file_prefix = "pvcd-flush-";
+  std::string apply_as_file(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
+                            const key_writes* extra);
+  static void remove_stale_bulk_files(const std::string& dir);
+
   struct impl;
   friend struct store_snapshot;  // holds the store open (store_admin.cpp)
   explicit store(std::unique_ptr<impl> p);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -265,6 +266,69 @@ TEST(StoreOpen, SecondOpenOfTheSameDirIsRefused) {
   auto second = store::open(dir.str(), store_options{}, error);
   EXPECT_EQ(second, nullptr);
   EXPECT_NE(error.find(dir.str()), std::string::npos) << error;
+}
+
+// A large flush goes in as an SST file (store_bulk.cpp); it must leave the
+// store exactly as the WriteBatch path does, key for key.
+TEST(StoreBulkFlush, LeavesTheSameKeysAsABatch) {
+  auto shard0 = make_table(nov30, {{"blog", "a", 3}, {"blog2", "a", 10}, {"b", "loga", 100}});
+  auto shard1 = make_table(nov30, {{"blog", "a", 4}, {"blog", "b", 1}, {"news", "z", 2}});
+  auto next_day = make_table(dec1, {{"blog", "a", 5}, {"news", "y", 6}, {"blog", "", 1}});
+  auto later = make_table(dec1, {{"blog", "a", 1}, {"zz", "/x?y=1", 9}});
+  key_writes widget;
+  widget.put = {{"v/sketch/blog", "abc"}, {"0first", "x"}, {"zlast", "y"}, {"v/gone", "z"}};
+  widget.erase = {"v/gone", "v/never-there"};
+
+  auto contents = [&](std::size_t bulk_min) {
+    test::temp_dir dir;
+    std::string error;
+    auto db = store::open(dir.str(), store_options{.sync = false, .bulk_flush_min_keys = bulk_min},
+                          error);
+    EXPECT_NE(db, nullptr) << error;
+    if (!db) return std::vector<std::pair<std::string, std::string>>{};
+    const std::vector<const delta_table*> first = {shard0.get(), shard1.get(), next_day.get()};
+    EXPECT_EQ(db->apply(first, 1, &widget), "");
+    const std::vector<const delta_table*> second = {later.get()};
+    EXPECT_EQ(db->apply(second, 2), "");  // adds on top of the first
+    std::vector<std::pair<std::string, std::string>> out;
+    EXPECT_EQ(db->scan_prefix(
+                  "", [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); }),
+              "");
+    // No flush file is left behind.
+    for (const auto& e : std::filesystem::directory_iterator(dir.str()))
+      EXPECT_FALSE(e.path().filename().string().starts_with("pvcd-flush-")) << e.path();
+    return out;
+  };
+  const auto batch = contents(1'000'000);
+  const auto file = contents(1);
+  ASSERT_FALSE(batch.empty());
+  EXPECT_EQ(file, batch);
+}
+
+TEST(StoreBulkFlush, CountsMatchThroughTheReadApi) {
+  test::temp_dir dir;
+  std::string error;
+  auto db = store::open(dir.str(), store_options{.sync = false, .bulk_flush_min_keys = 2}, error);
+  ASSERT_NE(db, nullptr) << error;
+  auto t = std::make_unique<delta_table>();
+  t->reset(dec1);
+  for (int i = 0; i < 1000; ++i)
+    t->add("blog", "/post/" + std::to_string(i), static_cast<std::uint64_t>(i % 7 + 1));
+  const std::vector<const delta_table*> v = {t.get()};
+  ASSERT_EQ(db->apply(v, 1), "");
+  ASSERT_EQ(db->apply(v, 2), "");  // twice: merges on top of an ingested file
+  std::uint64_t seq = 0;
+  ASSERT_TRUE(db->last_flush_seq(seq));
+  EXPECT_EQ(seq, 2u);
+  std::vector<std::string_view> articles = {"/post/0", "/post/6", "/post/999"};
+  const views_snapshot s = db->read_views("blog", articles, dec1);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.site.total, 2 * t->total());
+  EXPECT_EQ(s.site.today, 2 * t->total());
+  EXPECT_EQ(s.site.this_month, 2 * t->total());
+  EXPECT_EQ(s.articles[0].total, 2u);
+  EXPECT_EQ(s.articles[1].today, 14u);
+  EXPECT_EQ(s.articles[2].total, 2u * (999 % 7 + 1));
 }
 
 }  // namespace
