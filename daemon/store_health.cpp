@@ -32,13 +32,19 @@ class spdlog_logger final : public rocksdb::Logger {
   using rocksdb::Logger::Logv;
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     // RocksDB's INFO lines (every flush and compaction) are pvcd's debug.
-    const spdlog::level::level_enum to =
-        level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::err
-        : level == rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::warn
-                                                     : spdlog::level::debug;
+    spdlog::level::level_enum to = level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err
+                                   : level == rocksdb::InfoLogLevel::WARN_LEVEL
+                                       ? spdlog::level::warn
+                                       : spdlog::level::debug;
     if (!spdlog::should_log(to)) return;
     char line[1024];
     std::vsnprintf(line, sizeof line, format, ap);
+    // Every file a large flush ingests (store_bulk.cpp) draws this warning:
+    // SstFileWriter in RocksDB 7.8 writes no unique id. Expected, so debug.
+    if (to == spdlog::level::warn && std::strstr(line, "opened without unique ID")) {
+      if (!spdlog::should_log(spdlog::level::debug)) return;
+      to = spdlog::level::debug;
+    }
     spdlog::log(to, "event=rocksdb message=\"{}\"", line);
   }
 };
