@@ -159,7 +159,7 @@ const std::vector<key_spec>& key_table() {
        duration_key(&config::http_idle_timeout, "http_idle_timeout", 100ms, 1h)},
       {"http_max_body", "SIZE", "16KiB", "largest beacon request body accepted (64..1MiB)",
        size_key(&config::http_max_body, "http_max_body", 64, 1u << 20)},
-      {"udp_receive_buffer", "SIZE", "8MiB", "SO_RCVBUF asked for each UDP socket (64KiB..1GiB)",
+      {"udp_receive_buffer", "SIZE", "64MiB", "SO_RCVBUF asked for each UDP socket (64KiB..1GiB)",
        size_key(&config::udp_receive_buffer, "udp_receive_buffer", 64u << 10, 1u << 30)},
       {"sync_writes", "BOOL", "true", "fsync the store's log on every flush (survives power loss)",
        [](config& c, const std::string& v) -> std::string {

@@ -26,7 +26,7 @@ struct config {
   std::size_t max_sites = 1000;
   std::chrono::milliseconds http_idle_timeout{30'000};
   std::size_t http_max_body = 16 * 1024;
-  std::size_t udp_receive_buffer = 8u << 20;
+  std::size_t udp_receive_buffer = 64u << 20;
   bool sync_writes = true;
 
   // Who the client is, and what the widget may show to whom.

@@ -16,7 +16,7 @@ class io_threads;
 class counter_table;
 
 struct udp_options {
-  std::size_t receive_buffer = 8u << 20;
+  std::size_t receive_buffer = 64u << 20;
 };
 
 class udp_listener {
