@@ -183,7 +183,7 @@ class store {
   static void remove_stale_bulk_files(const std::string& dir);
 
   struct impl;
-  friend struct store_snapshot;  // holds the store open (store_admin.cpp)
+  friend struct store_snapshot;  // an export's snapshot (store_impl.hpp)
   explicit store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

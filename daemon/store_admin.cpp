@@ -26,16 +26,12 @@
 
 namespace pvc {
 
-// Holds the store open (store_impl.hpp: a reader's shared hold) for as long
-// as the snapshot lives.
-struct store_snapshot {
-  explicit store_snapshot(store::impl::reading r) : db(std::move(r)) {}
-  store::impl::reading db;
-  const rocksdb::Snapshot* snap = nullptr;
-  ~store_snapshot() {
-    if (snap) db->ReleaseSnapshot(snap);
-  }
-};
+store_snapshot::~store_snapshot() {
+  auto db = owner->read();
+  std::lock_guard lock(owner->snapshots_mutex);
+  owner->snapshots.erase(this);
+  if (snap && db) db->ReleaseSnapshot(snap);
+}
 
 namespace {
 
@@ -616,9 +612,13 @@ std::string store::discard_import(std::string_view session) {
 // ---- export --------------------------------------------------------------------
 
 std::shared_ptr<const store_snapshot> store::snapshot() const {
-  auto s = std::make_shared<store_snapshot>(impl_->read());
-  if (!s->db) return nullptr;
-  s->snap = s->db->GetSnapshot();
+  auto s = std::make_shared<store_snapshot>();
+  s->owner = impl_.get();
+  auto db = impl_->read();
+  if (!db) return nullptr;
+  std::lock_guard lock(impl_->snapshots_mutex);
+  s->snap = db->GetSnapshot();
+  impl_->snapshots.insert(s.get());
   return s;
 }
 
@@ -626,10 +626,17 @@ std::string store::export_rows(const store_snapshot& snap, const export_filter& 
                                std::string_view after_key, std::size_t limit,
                                std::vector<export_row>& out, std::string& next_key) const {
   next_key.clear();
+  // While this read holds the store, no reopen can release the snapshot.
+  auto db = impl_->read();
+  if (!db) return impl::closed_error;
+  {
+    std::lock_guard lock(impl_->snapshots_mutex);
+    if (!snap.snap) return "the store was reopened after a disk error; start the export again";
+  }
   rocksdb::ReadOptions ro;
   ro.snapshot = snap.snap;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(snap.db->NewIterator(ro));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro));
   const std::string& only = filter.site;
   // Counters live under D (days), M (months) and T (all-time), in that key
   // order; other prefixes between them (site markers, the widget's keys)
@@ -796,7 +803,8 @@ std::string store::checkpoint_to(const std::string& dir) {
   rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
   if (!s.ok()) return s.ToString();
   std::unique_ptr<rocksdb::Checkpoint> cp(raw);
-  s = cp->CreateCheckpoint(dir);
+  s = cp->CreateCheckpoint(dir);  // flushes the memtable: a write
+  impl_->note_write(s);
   return s.ok() ? std::string() : s.ToString();
 }
 

@@ -122,11 +122,23 @@ std::string store::impl::reopen() {
   std::unique_lock lock(db_mutex, std::chrono::seconds(2));
   if (!lock.owns_lock()) return "the store waits for a reader to finish before it reopens";
   if (db) {
+    {
+      // Exports' snapshots, released here (store_impl.hpp).
+      std::lock_guard snapshots_lock(snapshots_mutex);
+      for (store_snapshot* s : snapshots) {
+        if (s->snap) db->ReleaseSnapshot(s->snap);
+        s->snap = nullptr;
+      }
+    }
     db->Close().PermitUncheckedError();
     db.reset();
   }
+  // Never a new, empty store: a data dir swapped for an empty one under a
+  // running pvcd must be an error, not a silent loss of every count.
+  rocksdb::Options o = db_options;
+  o.create_if_missing = false;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &raw);
   if (!s.ok()) {
     spdlog::error("event=store_reopen_failed dir={} error=\"{}\"", dir, s.ToString());
     return "reopening the store: " + s.ToString();

@@ -14,11 +14,18 @@
 //    swaps `db` under readers' feet, hence this lock. Readers never take
 //    write_mutex while they hold it, so the order is always write_mutex, then
 //    db_mutex.
+//
+// Paged exports keep a RocksDB snapshot from one request to the next, on no
+// thread in particular, so they hold no lock between pages: their snapshots
+// are registered in `snapshots`, and a reopen releases them first (RocksDB
+// must not close with snapshots outstanding); the export's next page then
+// says to start again. Lock order: db_mutex, then snapshots_mutex.
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <string>
 
@@ -34,6 +41,8 @@ struct store::impl {
   mutable std::shared_timed_mutex db_mutex;
   std::unique_ptr<rocksdb::DB> db;  // null only after a reopen failed
   bool stopped = false;             // under write_mutex: a write failed, reopen first
+  std::mutex snapshots_mutex;
+  std::set<store_snapshot*> snapshots;  // live export snapshots, under snapshots_mutex
 
   // A reader's use of `db`: holds db_mutex shared. False when the store is
   // closed (a reopen failed); `closed_error` says so.
@@ -66,6 +75,14 @@ struct store::impl {
 
  private:
   std::string reopen();
+};
+
+// A paged export's snapshot (see above). `snap` is null once a reopen
+// released it; read and written under owner->snapshots_mutex.
+struct store_snapshot {
+  store::impl* owner = nullptr;
+  const rocksdb::Snapshot* snap = nullptr;
+  ~store_snapshot();
 };
 
 // RocksDB's info log, sent to spdlog (store_health.cpp): no LOG file in the
