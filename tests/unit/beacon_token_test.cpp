@@ -24,11 +24,11 @@ TEST(BeaconToken, MintedTokenVerifiesUntilItExpires) {
 }
 
 TEST(BeaconToken, MatchesTheDocumentedFormula) {
-  // The README's PHP: hash_hmac('sha256', "$site|$article|$exp", $secret), lowercase hex.
-  // Checked with: printf 'news|a1|1800000060' | openssl dgst -sha256 -hmac
+  // The README's PHP: hash_hmac('sha256', "$site $article $exp", $secret), lowercase hex.
+  // The expected value is OpenSSL's: printf 'news a1 1800000060' | openssl dgst -sha256 -hmac
   // '0123456789abcdef-secret'
   EXPECT_EQ(pvc::mint_beacon_token(secret, "news", "a1", 1800000060),
-            "1800000060." + pvc::to_hex(pvc::hmac_sha256(secret, "news a1 1800000060")));
+            "1800000060.8dbe366b9d2fddec5fb7f8fbf63cd97fe9fde20b327af12b0c51186c6b331bf9");
 }
 
 TEST(BeaconToken, RefusesWhatWasNotMintedForThisHit) {
