@@ -176,6 +176,10 @@ class store {
   std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
 
  private:
+  // rename_article (`to` must have no counts) and merge_articles, in one write.
+  admin_outcome move_article_counts(std::string_view site, std::string_view from,
+                                    std::string_view to, bool to_must_be_new,
+                                    const audit_entry& audit);
   // store_bulk.cpp: apply() for large flushes, and the files a crash left.
   static constexpr std::string_view bulk_file_prefix = "pvcd-flush-";
   std::string apply_as_file(std::span<const delta_table* const> tables, std::uint64_t flush_seq,

@@ -392,32 +392,23 @@ admin_outcome move_article(rocksdb::DB& db, rocksdb::WriteBatch& batch, std::str
 
 admin_outcome store::rename_article(std::string_view site, std::string_view from,
                                     std::string_view to, const audit_entry& audit) {
-  std::lock_guard lock(impl_->write_mutex);
-  if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
-  rocksdb::DB& db = *impl_->db;
-  rocksdb::WriteBatch batch;
-  std::string details;
-  admin_outcome r = move_article(db, batch, site, from, to, true, details);
-  if (!r.ok()) return r;
-  audit_entry e = audit;
-  e.details = details;
-  rocksdb::Status s = add_audit(db, batch, e);
-  if (s.ok()) {
-    s = db.Write(synced(), &batch);
-    impl_->note_write(s);
-  }
-  if (!s.ok()) return store_failed(s);
-  return {admin_status::ok, {}, details};
+  return move_article_counts(site, from, to, true, audit);
 }
 
 admin_outcome store::merge_articles(std::string_view site, std::string_view from,
                                     std::string_view into, const audit_entry& audit) {
+  return move_article_counts(site, from, into, false, audit);
+}
+
+admin_outcome store::move_article_counts(std::string_view site, std::string_view from,
+                                         std::string_view to, bool to_must_be_new,
+                                         const audit_entry& audit) {
   std::lock_guard lock(impl_->write_mutex);
   if (auto why = impl_->ready_for_write(); !why.empty()) return store_failed(why);
   rocksdb::DB& db = *impl_->db;
   rocksdb::WriteBatch batch;
   std::string details;
-  admin_outcome r = move_article(db, batch, site, from, into, false, details);
+  admin_outcome r = move_article(db, batch, site, from, to, to_must_be_new, details);
   if (!r.ok()) return r;
   audit_entry e = audit;
   e.details = details;
