@@ -22,12 +22,6 @@ namespace pvc {
 
 // ---- shared helpers --------------------------------------------------------------
 
-std::int64_t unix_us_now() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 unsigned http_status_of(admin_status s) {
   switch (s) {
     case admin_status::ok:
@@ -95,10 +89,16 @@ bool number_field(const query_fields& q, std::string_view name, std::uint64_t lo
   return true;
 }
 
-namespace {
+// Makes a changed key count from now on even past the key caps, and a new
+// site known to the site registry, as a flush would have.
+void admit_key(counter_table& table, std::string_view site, std::string_view article) {
+  table.sites().preload(site);
+  if (key_guard* g = table.guard(); g && !article.empty()) {
+    g->preload(hash_key(site, article, process_hash_seed()));
+  }
+}
 
-using handler =
-    std::function<void(const http_request_view&, std::string_view, http_response&, counter_shard&)>;
+namespace {
 
 bool no_duplicates(const query_fields& q, http_response& res) {
   if (q.duplicate().empty()) return true;
@@ -118,15 +118,6 @@ bool parse_day(std::string_view text, day_number& out) {
   if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return false;
   out = from_civil({y, m, d});
   return day_key(out) == text;  // 20260230 comes back as 20260302
-}
-
-// Makes a changed key count from now on even past the key caps, and a new
-// site known to the site registry, as a flush would have.
-void admit_key(counter_table& table, std::string_view site, std::string_view article) {
-  table.sites().preload(site);
-  if (key_guard* g = table.guard(); g && !article.empty()) {
-    g->preload(hash_key(site, article, process_hash_seed()));
-  }
 }
 
 void answer_outcome(http_response& res, std::string_view action, const admin_outcome& r) {
@@ -455,6 +446,16 @@ void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_req
   answer_outcome(res, action, r);
 }
 
+void answer_rename(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                   std::string_view query, http_response& res, counter_shard& shard) {
+  answer_move(api, m, true, req, query, res, shard);
+}
+
+void answer_merge(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                  std::string_view query, http_response& res, counter_shard& shard) {
+  answer_move(api, m, false, req, query, res, shard);
+}
+
 }  // namespace
 
 // ---- admin_api -------------------------------------------------------------------
@@ -549,53 +550,42 @@ bool admin_api::authorize(const http_request_view& req, std::string_view query, 
 void admin_api::add_routes(router& r) {
   impl& m = *impl_;
   admin_api& api = *this;
-  auto add = [&r](const char* path, const char* methods, handler h) {
-    r.add(path, methods, std::move(h));
+  r.add("/admin/v1/top", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_top(m, q, res);
+        });
+  r.add("/admin/v1/stats", "GET",
+        [&m](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
+          answer_stats(m, res);
+        });
+  r.add("/admin/v1/export", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_export(m, q, res);
+        });
+  r.add("/admin/v1/audit", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_audit(m, q, res);
+        });
+  r.add("/admin/v1/jobs", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          job_state(m, q, res);
+        });
+  // The writing routes: each needs the whole request (the caller is audited).
+  using write_handler = void (*)(admin_api&, admin_api::impl&, const http_request_view&,
+                                 std::string_view, http_response&, counter_shard&);
+  auto add_write = [&](const char* path, write_handler fn) {
+    r.add(path, "POST",
+          [&api, &m, fn](const http_request_view& req, std::string_view q, http_response& res,
+                         counter_shard& shard) { fn(api, m, req, q, res, shard); });
   };
-  add("/admin/v1/top", "GET",
-      [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
-        answer_top(m, q, res);
-      });
-  add("/admin/v1/stats", "GET",
-      [&m](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
-        answer_stats(m, res);
-      });
-  add("/admin/v1/export", "GET",
-      [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
-        answer_export(m, q, res);
-      });
-  add("/admin/v1/audit", "GET",
-      [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
-        answer_audit(m, q, res);
-      });
-  add("/admin/v1/jobs", "GET",
-      [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
-        job_state(m, q, res);
-      });
-  add("/admin/v1/adjust", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { answer_adjust(api, m, req, q, res, shard); });
-  add("/admin/v1/rename", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { answer_move(api, m, true, req, q, res, shard); });
-  add("/admin/v1/merge", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { answer_move(api, m, false, req, q, res, shard); });
-  add("/admin/v1/import/start", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { import_start(api, m, req, q, res, shard); });
-  add("/admin/v1/import/chunk", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { import_chunk(api, m, req, q, res, shard); });
-  add("/admin/v1/import/commit", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { import_commit(api, m, req, q, res, shard); });
-  add("/admin/v1/import/abort", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { import_abort(api, m, req, q, res, shard); });
-  add("/admin/v1/backup", "POST",
-      [&api, &m](const http_request_view& req, std::string_view q, http_response& res,
-                 counter_shard& shard) { backup_start(api, m, req, q, res, shard); });
+  add_write("/admin/v1/adjust", answer_adjust);
+  add_write("/admin/v1/rename", answer_rename);
+  add_write("/admin/v1/merge", answer_merge);
+  add_write("/admin/v1/import/start", import_start);
+  add_write("/admin/v1/import/chunk", import_chunk);
+  add_write("/admin/v1/import/commit", import_commit);
+  add_write("/admin/v1/import/abort", import_abort);
+  add_write("/admin/v1/backup", backup_start);
 }
 
 }  // namespace pvc

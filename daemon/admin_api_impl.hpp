@@ -146,6 +146,8 @@ bool id_field(const query_fields& q, std::string_view name, id_buffer& buf, std:
 bool number_field(const query_fields& q, std::string_view name, std::uint64_t lo, std::uint64_t hi,
                   std::uint64_t fallback, std::uint64_t& out, http_response& res);
 void json_answer(http_response& res, unsigned status, std::string body);
-std::int64_t unix_us_now();
+// Makes a changed key, and its site, known to the key caps and the site
+// registry (admin_api.cpp).
+void admit_key(counter_table& table, std::string_view site, std::string_view article);
 
 }  // namespace pvc

@@ -8,23 +8,9 @@
 #include <fstream>
 
 #include "core/ids.hpp"
+#include "core/sha256.hpp"
 
 namespace pvc {
-
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size() > b.size() ? a.size() : b.size();
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    // Past the end of the shorter one, compare against 0: the loop always
-    // runs over the longer length, so timing says nothing about content.
-    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-    diff = static_cast<unsigned char>(diff | (x ^ y));
-    // Keep the compiler from turning the accumulation into an early exit.
-    asm volatile("" : "+r"(diff));
-  }
-  return diff == 0;
-}
 
 std::string_view bearer_credentials(std::string_view h) noexcept {
   auto trim = [](std::string_view s) {
@@ -87,8 +73,7 @@ admin_access check_admin_access(std::string_view configured, std::string_view au
   }
   const std::string_view offered = bearer_credentials(authorization);
   if (offered.empty()) return admin_access::missing_token;
-  return constant_time_equals(offered, configured) ? admin_access::token
-                                                   : admin_access::wrong_token;
+  return constant_time_equal(offered, configured) ? admin_access::token : admin_access::wrong_token;
 }
 
 std::string load_admin_token(const std::string& path, std::string& token, std::string& warning) {

@@ -20,10 +20,6 @@ namespace pvc {
 inline constexpr std::size_t min_admin_token_bytes = 16;
 inline constexpr std::size_t max_admin_token_bytes = 1024;
 
-// True when a and b are equal. The time taken depends only on the longer
-// length, never on the bytes or where they first differ.
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept;
-
 // The credentials of an `Authorization: Bearer TOKEN` header (scheme
 // case-insensitive, spaces around TOKEN ignored); empty for anything else.
 std::string_view bearer_credentials(std::string_view authorization) noexcept;

@@ -317,10 +317,7 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
       const auto started = steady::now();
       const admin_outcome r =
           m.db.commit_import(id, mode, e, [&m](std::string_view site, std::string_view article) {
-            m.table.sites().preload(site);
-            if (key_guard* g = m.table.guard(); g && !article.empty()) {
-              g->preload(hash_key(site, article, process_hash_seed()));
-            }
+            admit_key(m.table, site, article);
           });
       {
         std::lock_guard lock(m.mutex);

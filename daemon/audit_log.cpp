@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <ctime>
 
 #include "core/json_text.hpp"
@@ -30,6 +31,12 @@ bool parse_audit_key(std::string_view key, std::int64_t& unix_us) {
   }
   unix_us = static_cast<std::int64_t>(v);
   return true;
+}
+
+std::int64_t unix_us_now() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string format_utc_microseconds(std::int64_t unix_us) {

@@ -47,4 +47,7 @@ std::string format_audit_record(const audit_entry& e, std::int64_t unix_us);
 // "2026-11-05T10:00:00.123456Z".
 std::string format_utc_microseconds(std::int64_t unix_us);
 
+// The wall clock in microseconds since the epoch (audit records, job times).
+std::int64_t unix_us_now();
+
 }  // namespace pvc

@@ -285,7 +285,7 @@ class session : public std::enable_shared_from_this<session> {
     if (!socket_.is_open()) return close();
     if (ec) {
       if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset || ec == asio::error::eof || !socket_.is_open()) {
+          ec == asio::error::connection_reset || ec == asio::error::eof) {
         return close();
       }
       // A broken request: answer once, then close (the stream is out of sync).

@@ -55,17 +55,11 @@ std::string prefix_end(std::string prefix) {
   return prefix;
 }
 
-std::int64_t now_unix_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The time for a new audit record: now, or just after the newest record if
 // the clock is behind it, so keys stay unique and in order. Call under the
 // write mutex.
 std::int64_t next_audit_time(rocksdb::DB& db) {
-  const std::int64_t now = now_unix_us();
+  const std::int64_t now = unix_us_now();
   std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions()));
   it->SeekForPrev(std::string(audit_key_prefix) + "g");  // past every hex digit
   std::int64_t last = 0;
@@ -306,8 +300,7 @@ admin_outcome store::adjust(std::string_view site, std::string_view article, std
   rocksdb::Status s = batch.Put(keys::site_marker(site), "");
   if (s.ok()) s = add_audit(db, batch, e);
   if (s.ok()) {
-    s = db.Write(synced(), &batch);
-    impl_->note_write(s);
+    s = impl_->write_checked(synced(), batch);
   }
   if (!s.ok()) return store_failed(s);
   return {admin_status::ok, {}, details};
@@ -414,8 +407,7 @@ admin_outcome store::move_article_counts(std::string_view site, std::string_view
   e.details = details;
   rocksdb::Status s = add_audit(db, batch, e);
   if (s.ok()) {
-    s = db.Write(synced(), &batch);
-    impl_->note_write(s);
+    s = impl_->write_checked(synced(), batch);
   }
   if (!s.ok()) return store_failed(s);
   return {admin_status::ok, {}, details};
@@ -463,8 +455,7 @@ admin_outcome store::stage_import(std::string_view session, std::span<const stag
   }
   rocksdb::WriteOptions wo;
   wo.sync = false;  // staged rows are disposable until the commit
-  rocksdb::Status s = db.Write(wo, &batch);
-  impl_->note_write(s);
+  rocksdb::Status s = impl_->write_checked(wo, batch);
   if (!s.ok()) return store_failed(s);
   return {};
 }
@@ -723,8 +714,7 @@ admin_outcome store::append_audit(const audit_entry& e) {
   rocksdb::WriteBatch batch;
   rocksdb::Status s = add_audit(db, batch, e);
   if (s.ok()) {
-    s = db.Write(synced(), &batch);
-    impl_->note_write(s);
+    s = impl_->write_checked(synced(), batch);
   }
   if (!s.ok()) return store_failed(s);
   return {};
@@ -778,8 +768,7 @@ std::string store::copy_audit_from(const std::string& dir, std::uint64_t& copied
   }
   if (!it->status().ok()) return it->status().ToString();
   it.reset();
-  s = db.Write(synced(), &batch);
-  impl_->note_write(s);
+  s = impl_->write_checked(synced(), batch);
   return s.ok() ? std::string() : s.ToString();
 }
 

@@ -104,6 +104,11 @@ std::string store::impl::ready_for_write() {
 
 rocksdb::Status store::impl::write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch) {
   if (auto why = ready_for_write(); !why.empty()) return rocksdb::Status::IOError(why);
+  return write_checked(wo, batch);
+}
+
+rocksdb::Status store::impl::write_checked(const rocksdb::WriteOptions& wo,
+                                           rocksdb::WriteBatch& batch) {
   rocksdb::Status s = db->Write(wo, &batch);
   note_write(s);
   return s;

@@ -69,6 +69,9 @@ struct store::impl {
   // With write_mutex held: ready_for_write(), then the write. A failure
   // marks the store for a reopen before the next write.
   rocksdb::Status write(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch);
+  // The same, for a caller that has called ready_for_write() itself (it read
+  // the store under the same lock before it built the batch).
+  rocksdb::Status write_checked(const rocksdb::WriteOptions& wo, rocksdb::WriteBatch& batch);
   // With write_mutex held, after any other kind of write (an ingest, a range
   // delete): a failure marks the store for a reopen.
   void note_write(const rocksdb::Status& s);

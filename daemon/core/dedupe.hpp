@@ -37,7 +37,6 @@ class dedupe_table {
   bool admit(std::uint64_t key, std::int64_t now_seconds) noexcept;
 
   std::size_t memory_bytes() const noexcept { return entries_ * sizeof(std::uint64_t); }
-  std::chrono::seconds window() const noexcept { return std::chrono::seconds(window_); }
 
  private:
   static constexpr std::size_t ways = 4;

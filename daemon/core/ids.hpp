@@ -107,10 +107,10 @@ inline bool is_visible_ascii(std::string_view s) noexcept {
 }
 
 // Decodes %XX escapes and '+' (as a space, form-encoding rules) and checks the
-// id rule. When the input has nothing to decode (the common case, kept
-// inline), the result points into `raw` and no byte is copied.
-// The same, returning the status and writing the id to `out`: the hot path's
-// form (a returned struct round-trips through memory and stalls the load).
+// id rule, writing the id to `out`. When the input has nothing to decode (the
+// common case, kept inline), `out` points into `raw` and no byte is copied.
+// The hot path's form: a returned struct round-trips through memory and
+// stalls the load.
 inline id_status decode_id_to(std::string_view raw, id_buffer& scratch,
                               std::string_view& out) noexcept {
   const detail::byte_scan s = detail::scan(raw);
@@ -123,10 +123,11 @@ inline id_status decode_id_to(std::string_view raw, id_buffer& scratch,
   return d.status;
 }
 
+// The same, returning status and id together.
 inline decoded_id decode_id(std::string_view raw, id_buffer& scratch) noexcept {
-  const detail::byte_scan s = detail::scan(raw);
-  if (!s.escaped) return {detail::check(raw.size(), s.invisible), raw};
-  return detail::decode_escaped(raw, scratch);
+  decoded_id d;
+  d.status = decode_id_to(raw, scratch, d.value);
+  return d;
 }
 
 }  // namespace pvc

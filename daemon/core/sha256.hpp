@@ -15,8 +15,9 @@ sha256_digest sha256(std::string_view data);
 sha256_digest hmac_sha256(std::string_view key, std::string_view message);
 std::string to_hex(const sha256_digest& d);
 
-// Compares in time that depends only on the lengths, not on where they differ
-// (tokens and admin secrets).
+// True when a and b are equal. The time taken depends only on the longer
+// length, never on the bytes or where they first differ (tokens and admin
+// secrets).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace pvc

@@ -420,11 +420,4 @@ std::size_t visitor_counter::site_count() const {
   return sites_.size();
 }
 
-std::size_t visitor_counter::memory_bytes() const {
-  const std::size_t per_site = 4 * (std::size_t{1} << period_precision) +
-                               online_buckets * (std::size_t{1} << online_precision) +
-                               sizeof(site_state);
-  return site_count() * per_site;
-}
-
 }  // namespace pvc

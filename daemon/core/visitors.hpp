@@ -110,8 +110,6 @@ class visitor_counter {
   void written(bool ok);
 
   std::size_t site_count() const;
-  std::size_t memory_bytes() const;
-  std::chrono::seconds online_window() const noexcept { return window_; }
 
  private:
   static constexpr std::int32_t no_period = INT32_MIN;

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,13 +51,6 @@ class admin_test : public pvcd_test {
     std::ofstream(p, std::ios::binary) << content;
     ::chmod(p.c_str(), mode);
     return p;
-  }
-
-  static std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
   }
 
   // Waits until the site's all-time total (as the read API shows it) is `n`.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace pvc {
@@ -32,8 +33,8 @@ TEST(ConstantTimeEquals, AgreesWithEquality) {
   };
   for (const auto& r : table) {
     SCOPED_TRACE(test::printable(r.a) + " vs " + test::printable(r.b));
-    EXPECT_EQ(constant_time_equals(r.a, r.b), r.equal);
-    EXPECT_EQ(constant_time_equals(r.b, r.a), r.equal);
+    EXPECT_EQ(constant_time_equal(r.a, r.b), r.equal);
+    EXPECT_EQ(constant_time_equal(r.b, r.a), r.equal);
   }
 }
 
@@ -51,7 +52,7 @@ TEST(ConstantTimeEquals, TakesAsLongForAnEarlyAsForALateDifference) {
     auto best = clock::duration::max();
     for (int round = 0; round < 50; ++round) {
       const auto start = clock::now();
-      const bool eq = constant_time_equals(secret, guess);
+      const bool eq = constant_time_equal(secret, guess);
       const auto took = clock::now() - start;
       EXPECT_FALSE(eq);
       best = std::min(best, took);
