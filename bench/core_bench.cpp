@@ -9,6 +9,7 @@
 
 #include "core/counter_table.hpp"
 #include "core/hit_parser.hpp"
+#include "core/udp_datagram.hpp"
 #include "flusher.hpp"
 #include "routes.hpp"
 #include "store.hpp"
@@ -78,33 +79,66 @@ struct shared_table {
   pvc::counter_table table{2, sites, 20000};
 };
 
-void count_lines(benchmark::State& state, const std::vector<std::string>& lines) {
+// Runs `count(shard, i)` for item i of `items` round and round; each call
+// counts `hits_per_item` hits.
+template <class Items, class Count>
+void count_items(benchmark::State& state, const Items& items, std::size_t hits_per_item,
+                 Count&& count) {
   // Thread 0 makes a fresh table before the loop; every thread's loop starts
   // together (Google Benchmark's start barrier), so the others see it inside.
   // Replacing it frees the previous run's table, which no thread uses any more.
   static std::unique_ptr<shared_table> t;
   if (state.thread_index() == 0) t = std::make_unique<shared_table>();
   pvc::counter_shard* shard = nullptr;
-  pvc::hit_scratch scratch;
   std::size_t i = 0;
   for (auto _ : state) {
     if (!shard) shard = &t->table.shard(static_cast<std::size_t>(state.thread_index()));
-    auto r = pvc::parse_udp_line(lines[i], scratch);
-    shard->record(r.value, pvc::transport::udp);
-    if (++i == lines.size()) i = 0;
+    count(*shard, items[i]);
+    if (++i == items.size()) i = 0;
   }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["hits_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  const auto hits = static_cast<double>(state.iterations() * hits_per_item);
+  state.SetItemsProcessed(static_cast<std::int64_t>(hits));
+  state.counters["hits_per_s"] = benchmark::Counter(hits, benchmark::Counter::kIsRate);
 }
 
-void BM_count_zipf_1M(benchmark::State& state) {
+// One line per call: the shape of HTTP beacons (one hit per request).
+void count_lines(benchmark::State& state, const std::vector<std::string>& lines) {
+  pvc::hit_scratch scratch;
+  count_items(state, lines, 1, [&](pvc::counter_shard& shard, const std::string& line) {
+    auto r = pvc::parse_udp_line(line, scratch);
+    shard.record(r.value, pvc::transport::udp);
+  });
+}
+
+// Whole datagrams of `lines_per_datagram` lines through the UDP listener's
+// own code (count_udp_datagram): parse, batch, prefetch, count.
+constexpr std::size_t lines_per_datagram = 30;  // ~1,400 bytes of these lines
+
+std::vector<std::string> datagrams_of(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + lines_per_datagram <= lines.size(); i += lines_per_datagram) {
+    std::string d;
+    for (std::size_t j = i; j < i + lines_per_datagram; ++j)
+      d.append(lines[j]).push_back('\n');
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void count_datagrams(benchmark::State& state, const std::vector<std::string>& datagrams) {
+  auto batch = std::make_unique<pvc::udp_batch>();
+  count_items(state, datagrams, lines_per_datagram,
+              [&](pvc::counter_shard& shard, const std::string& datagram) {
+                pvc::count_udp_datagram(datagram, shard, *batch);
+              });
+}
+
+const std::vector<std::string>& zipf_1M_lines() {
   static const auto lines = zipf_lines(1'000'000, 1 << 20);
-  count_lines(state, lines);
+  return lines;
 }
-BENCHMARK(BM_count_zipf_1M)->Threads(1)->Threads(2)->UseRealTime();
 
-void BM_count_uniform_1M(benchmark::State& state) {
+const std::vector<std::string>& uniform_1M_lines() {
   static const auto lines = [] {
     std::mt19937 rng(7);
     std::uniform_int_distribution<std::uint32_t> d(0, 999'999);
@@ -113,15 +147,43 @@ void BM_count_uniform_1M(benchmark::State& state) {
       v.push_back(line_for(d(rng)));
     return v;
   }();
-  count_lines(state, lines);
+  return lines;
+}
+
+void BM_count_zipf_1M(benchmark::State& state) {
+  count_lines(state, zipf_1M_lines());
+}
+BENCHMARK(BM_count_zipf_1M)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_zipf_1M_datagrams(benchmark::State& state) {
+  static const auto datagrams = datagrams_of(zipf_1M_lines());
+  count_datagrams(state, datagrams);
+}
+BENCHMARK(BM_count_zipf_1M_datagrams)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_uniform_1M(benchmark::State& state) {
+  count_lines(state, uniform_1M_lines());
 }
 BENCHMARK(BM_count_uniform_1M)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_uniform_1M_datagrams(benchmark::State& state) {
+  static const auto datagrams = datagrams_of(uniform_1M_lines());
+  count_datagrams(state, datagrams);
+}
+BENCHMARK(BM_count_uniform_1M_datagrams)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_count_hot_article(benchmark::State& state) {
   static const std::vector<std::string> lines = {line_for(1)};
   count_lines(state, lines);
 }
 BENCHMARK(BM_count_hot_article)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_count_hot_article_datagrams(benchmark::State& state) {
+  static const auto datagrams =
+      datagrams_of(std::vector<std::string>(lines_per_datagram, line_for(1)));
+  count_datagrams(state, datagrams);
+}
+BENCHMARK(BM_count_hot_article_datagrams)->Threads(1)->Threads(2)->UseRealTime();
 
 // Drain 1M dirty keys from a shard and write them to RocksDB in one batch.
 void BM_flush_1M_keys(benchmark::State& state) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/counter_table.hpp"
-#include "core/hit_parser.hpp"
+#include "core/udp_datagram.hpp"
 #include "io_threads.hpp"
 
 namespace pvc {
@@ -86,20 +86,7 @@ class worker {
       }
     }
     const std::string_view datagram(static_cast<const char*>(iov_[index].iov_base), m.msg_len);
-    if (datagram.empty()) {
-      // Not even one line: a datagram must hold one or more.
-      shard_.reject(transport::udp, reject_reason::malformed);
-      return;
-    }
-    hit_scratch scratch;
-    for_each_udp_line(datagram, [&](std::string_view line) {
-      const hit_result r = parse_udp_line(line, scratch);
-      if (r.ok) {
-        shard_.record(r.value, transport::udp);
-      } else {
-        shard_.reject(transport::udp, r.reason);
-      }
-    });
+    count_udp_datagram(datagram, shard_, batch_);
   }
 
   udp::socket socket_;
@@ -108,6 +95,7 @@ class worker {
   std::array<iovec, batch_size> iov_{};
   std::array<mmsghdr, batch_size> msgs_{};
   std::array<std::array<char, CMSG_SPACE(sizeof(std::uint32_t))>, batch_size> control_{};
+  udp_batch batch_;
   bool stopping_ = false;
 };
 

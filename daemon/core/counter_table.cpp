@@ -1,5 +1,7 @@
 #include "core/counter_table.hpp"
 
+#include <cassert>
+
 #include "core/hash.hpp"
 
 namespace pvc {
@@ -13,24 +15,42 @@ counter_shard::counter_shard(counter_table& table, std::size_t index)
   active_->reset(table.current_day());
 }
 
-bool counter_shard::record(const hit& h, transport t) {
+std::size_t counter_shard::record_batch(std::span<const hit> hits, transport t) {
+  assert(hits.size() <= max_batch);
   const std::int32_t today = table_.current_day();
   if (today != active_->day()) [[unlikely]]
     start_day(today);
-  const auto result =
-      active_->add(h.site, h.article, h.count,
-                   [this](std::string_view site, std::uint64_t h) { return admit(site, h); });
-  if (result != delta_table::add_result::added) [[unlikely]] {
-    if (result == delta_table::add_result::refused) {
-      reject(t, refusal_);
-      return false;
-    }
-    tracked_keys_.add(1);
+  delta_table& table = *active_;
+  std::array<std::uint64_t, max_batch> hashes;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    hashes[i] = table.key_hash(hits[i].site, hits[i].article);
+    table.prefetch_slot(hashes[i]);
   }
+  if (hits.size() > 1) {
+    for (std::size_t i = 0; i < hits.size(); ++i)
+      table.prefetch_key(hashes[i]);
+  }
+  std::size_t counted = 0;
+  std::size_t inserted = 0;
+  std::uint64_t views = 0;
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    const hit& h = hits[i];
+    const auto result = table.add_hashed(
+        hashes[i], h.site, h.article, h.count,
+        [this](std::string_view site, std::uint64_t key_hash) { return admit(site, key_hash); });
+    if (result == delta_table::add_result::refused) [[unlikely]] {
+      reject(t, refusal_);
+      continue;
+    }
+    inserted += result == delta_table::add_result::inserted;
+    ++counted;
+    views += h.count;
+  }
+  if (inserted != 0) tracked_keys_.add(inserted);
   const auto ti = static_cast<std::size_t>(t);
-  stats_.hits_accepted[ti].add(1);
-  stats_.views_accepted[ti].add(h.count);
-  return true;
+  stats_.hits_accepted[ti].add(counted);
+  stats_.views_accepted[ti].add(views);
+  return counted;
 }
 
 bool counter_shard::admit(std::string_view site, std::uint64_t key_hash) {

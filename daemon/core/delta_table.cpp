@@ -12,10 +12,6 @@ delta_table::delta_table(std::size_t initial_slots)
       mask_(slots_.size() - 1),
       seed_(process_hash_seed()) {}
 
-std::uint64_t delta_table::hash(std::string_view site, std::string_view article) const noexcept {
-  return hash_key(site, article, seed_);
-}
-
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
                          std::string_view article, std::uint64_t n) {
   // Keep the load factor at or below 3/4 so probes stay short.

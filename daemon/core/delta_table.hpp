@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/hash.hpp"
+
 namespace pvc {
 
 class delta_table {
@@ -24,7 +26,17 @@ class delta_table {
   // admit(site, hash) agrees: the check runs once per key and interval, not per hit.
   template <class Admit>
   add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
-    const std::uint64_t h = hash(site, article);
+    return add_hashed(key_hash(site, article), site, article, n, admit);
+  }
+  void add(std::string_view site, std::string_view article, std::uint64_t n) {
+    add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
+  }
+
+  // add() for a key whose key_hash the caller has computed already (a batch
+  // hashes every key first to prefetch its slot; see counter_shard::record_batch).
+  template <class Admit>
+  add_result add_hashed(std::uint64_t h, std::string_view site, std::string_view article,
+                        std::uint64_t n, Admit&& admit) {
     std::size_t i = h & mask_;
     for (;;) {
       slot& s = slots_[i];
@@ -40,8 +52,28 @@ class delta_table {
     insert(i, h, site, article, n);
     return add_result::inserted;
   }
-  void add(std::string_view site, std::string_view article, std::uint64_t n) {
-    add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
+
+  // The table's hash of a key (seeded per process).
+  std::uint64_t key_hash(std::string_view site, std::string_view article) const noexcept {
+    return hash_key(site, article, seed_);
+  }
+
+  // Cache warming for a coming add_hashed(h, ...), in two steps so that a
+  // batch overlaps its misses: prefetch_slot(h) for every key of the batch,
+  // then prefetch_key(h) for every key (by then its slot has arrived, and it
+  // names the key bytes the probe will compare). Neither changes the table.
+  void prefetch_slot(std::uint64_t h) const noexcept {
+    const slot* s = &slots_[h & mask_];
+    __builtin_prefetch(s);
+    __builtin_prefetch(reinterpret_cast<const char*>(s + 1) - 1);  // a slot may span two lines
+  }
+  void prefetch_key(std::uint64_t h) const noexcept {
+    const slot& s = slots_[h & mask_];
+    if (s.hash == h && s.count != 0) {
+      const char* k = keys_.data() + s.key_offset;
+      __builtin_prefetch(k);
+      __builtin_prefetch(k + s.site_len + s.article_len - 1);
+    }
   }
 
   // Empties the table for `day`, keeping its memory.
@@ -75,12 +107,11 @@ class delta_table {
   };
   static_assert(sizeof(slot) == 24);
 
-  std::uint64_t hash(std::string_view site, std::string_view article) const noexcept;
   bool matches(const slot& s, std::string_view site, std::string_view article) const noexcept {
     if (s.site_len != site.size() || s.article_len != article.size()) return false;
     const char* k = keys_.data() + s.key_offset;
-    return std::memcmp(k, site.data(), site.size()) == 0 &&
-           std::memcmp(k + site.size(), article.data(), article.size()) == 0;
+    return bytes_equal(k, site.data(), site.size()) &&
+           bytes_equal(k + site.size(), article.data(), article.size());
   }
   // Stores a new key; `i` is the empty slot the probe for it ended on.
   void insert(std::size_t i, std::uint64_t h, std::string_view site, std::string_view article,

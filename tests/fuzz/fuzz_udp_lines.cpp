@@ -7,16 +7,50 @@
 //   - an accepted line has two valid ids and COUNT 1..1000000, and its ids
 //     agree with the reference decoder; a refusal has a reason text;
 //   - an accepted line, written back as "SITE ARTICLE COUNT" with every id
-//     byte %-encoded, parses to the same hit.
+//     byte %-encoded, parses to the same hit;
+//   - count_udp_datagram (the listener's fast lane) leaves a shard exactly as
+//     the lines above, recorded one by one, do: same counts, same refusals.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include <memory>
+#include <tuple>
+#include <vector>
+
 #include "core/hit_parser.hpp"
+#include "core/udp_datagram.hpp"
 #include "fuzz_check.hpp"
 
 using namespace pvc;
+
+namespace {
+
+// What a shard holds after counting: drained counts plus its UDP stats.
+using shard_view = std::tuple<std::vector<std::tuple<std::string, std::string, std::uint64_t>>,
+                              std::uint64_t, std::uint64_t, std::vector<std::uint64_t>>;
+
+shard_view observe(counter_shard& shard) {
+  constexpr auto udp = static_cast<std::size_t>(transport::udp);
+  shard_view v;
+  std::get<1>(v) = shard.stats().hits_accepted[udp].get();
+  std::get<2>(v) = shard.stats().views_accepted[udp].get();
+  for (const auto& n : shard.stats().hits_rejected[udp])
+    std::get<3>(v).push_back(n.get());
+  std::vector<std::unique_ptr<delta_table>> tables;
+  shard.drain(tables);
+  for (const auto& t : tables) {
+    t->for_each([&](std::string_view s, std::string_view a, std::uint64_t n) {
+      std::get<0>(v).emplace_back(std::string(s), std::string(a), n);
+    });
+  }
+  std::sort(std::get<0>(v).begin(), std::get<0>(v).end());
+  return v;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view datagram(reinterpret_cast<const char*>(data), size);
@@ -58,5 +92,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(r2.value.count == r.value.count);
   });
   FUZZ_CHECK(consumed == datagram.size());
+
+  // The fast lane against the lines recorded one by one (few sites allowed,
+  // so site_limit refusals are compared too).
+  static auto batch = std::make_unique<udp_batch>();
+  site_registry fast_sites(2), slow_sites(2);
+  counter_table fast(1, fast_sites, 20787), slow(1, slow_sites, 20787);
+  count_udp_datagram(datagram, fast.shard(0), *batch);
+  if (datagram.empty()) slow.shard(0).reject(transport::udp, reject_reason::malformed);
+  for_each_udp_line(datagram, [&](std::string_view line) {
+    hit_scratch scratch;
+    const hit_result r = parse_udp_line(line, scratch);
+    if (r.ok) {
+      slow.shard(0).record(r.value, transport::udp);
+    } else {
+      slow.shard(0).reject(transport::udp, r.reason);
+    }
+  });
+  FUZZ_CHECK(observe(fast.shard(0)) == observe(slow.shard(0)));
   return 0;
 }

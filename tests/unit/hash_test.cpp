@@ -36,6 +36,21 @@ TEST(HashBytes, EveryLengthAndEveryByteMatters) {
   EXPECT_EQ(seen.size(), inputs);
 }
 
+TEST(BytesEqual, EveryLengthAndEveryPosition) {
+  // Lengths around each load width (1, 4, 8 and the 8-byte loop), a
+  // difference at every position, and equal inputs at distinct addresses.
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::string a(n, 'k');
+    std::string b = a;
+    EXPECT_TRUE(bytes_equal(a.data(), b.data(), n)) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      b[i] = 'K';
+      EXPECT_FALSE(bytes_equal(a.data(), b.data(), n)) << n << " differ at " << i;
+      b[i] = 'k';
+    }
+  }
+}
+
 TEST(HashKey, SplitPointMatters) {
   EXPECT_NE(hash_key("ab", "c", 7), hash_key("a", "bc", 7));
   EXPECT_NE(hash_key("blog", "x", 7), hash_key("news", "x", 7));
