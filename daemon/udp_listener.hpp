@@ -2,7 +2,7 @@
 // UDP listener: one SO_REUSEPORT socket per I/O thread. Each wakes on
 // readiness (async_wait), then drains the kernel queue with recvmmsg in
 // batches, parsing and counting lines in place: no copy, no allocation, one
-// syscall per batch. Kernel drops come from SO_RXQ_OVFL.
+// syscall per batch. Kernel drops come from SO_MEMINFO, read every 100 ms.
 //
 // Thread-safety: start/stop from the main thread; receiving on the I/O threads.
 #include <memory>

@@ -2,6 +2,7 @@
 // article ids, slow and idle connections, unsigned or forged beacons, and a
 // client sending too fast. In every case the real counts stay exact.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -261,6 +262,38 @@ TEST_F(abuse_test, ForwardedClientsGetTheirOwnBucketsBehindATrustedProxy) {
     }
   }
   EXPECT_EQ(ok, 20) << "two per forwarded client";
+  EXPECT_TRUE(d.stop().ok());
+}
+
+// A full socket queue: pvcd is stopped (SIGSTOP) while 3,000 datagrams
+// arrive at a 64 KiB receive buffer, so the kernel drops most of them. Every
+// datagram sent is then either counted or reported as a kernel drop.
+TEST_F(abuse_test, KernelQueueOverflowIsReportedAndEveryDatagramAccountedFor) {
+  daemon_process d;
+  daemon_options o = options();
+  o.threads = 1;
+  o.extra_args = {"--udp-receive-buffer", "64KiB"};
+  ASSERT_TRUE(d.start(o)) << d.error();
+
+  constexpr int sent = 3000;
+  ASSERT_EQ(::kill(d.pid(), SIGSTOP), 0);
+  {
+    udp_sender udp(d.ports().udp);
+    for (int i = 0; i < sent; ++i)
+      ASSERT_TRUE(udp.send("overflow /page\n")) << udp.error();
+  }
+  ASSERT_EQ(::kill(d.pid(), SIGCONT), 0);
+
+  double counted = 0, dropped = 0;
+  const bool settled = wait_until([&] {
+    counted = metric(d.ports().admin, "pvcd_udp_datagrams_total");
+    dropped = metric(d.ports().admin, "pvcd_udp_receive_drops_total");
+    return counted + dropped == sent;
+  });
+  EXPECT_TRUE(settled) << "counted " << counted << " + dropped " << dropped << " != sent " << sent;
+  EXPECT_GT(dropped, 0) << "a 64 KiB queue cannot hold 3,000 datagrams";
+  EXPECT_GT(counted, 0) << "what the queue held is counted";
+  EXPECT_EQ(metric(d.ports().admin, views_series("udp")), counted);
   EXPECT_TRUE(d.stop().ok());
 }
 
