@@ -1,6 +1,7 @@
 #include "core/udp_datagram.hpp"
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -45,25 +46,17 @@ class batcher {
 
 #if defined(__SSE2__)
 
-// Fills the three masks for datagram bytes [0, size); the word after the
-// last is zero, so a search may read one word past the end.
-void classify(std::string_view d, udp_batch& b) {
+// Fills the two masks for datagram bytes [0, size) and returns how many
+// words hold them; the word after those is zero.
+std::size_t classify(std::string_view d, udp_batch& b) {
   const __m128i space = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n');
   const __m128i lowest = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7F);
   const __m128i pct = _mm_set1_epi8('%'), plus = _mm_set1_epi8('+');
-  auto masks16 = [&](__m128i v, std::uint64_t& sp, std::uint64_t& nl, std::uint64_t& odd) {
-    sp = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, space)));
-    nl = static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
-    // Signed compare: "< 0x21" also takes 0x80..0xFF.
-    const __m128i o = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lowest), _mm_cmpeq_epi8(v, del)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, plus)));
-    odd = static_cast<std::uint16_t>(_mm_movemask_epi8(o));
-  };
   const char* p = d.data();
   const std::size_t size = d.size();
   const std::size_t words = size / 64 + 1;
   for (std::size_t w = 0; w < words; ++w) {
-    std::uint64_t sp = 0, nl = 0, odd = 0;
+    std::uint64_t separators = 0, unusual = 0;
     for (std::size_t k = 0; k < 4; ++k) {
       const std::size_t at = w * 64 + k * 16;
       if (at >= size) break;
@@ -78,53 +71,84 @@ void classify(std::string_view d, udp_batch& b) {
         std::memcpy(tail, p + at, size - at);
         v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
       }
-      std::uint64_t s16, n16, o16;
-      masks16(v, s16, n16, o16);
-      sp |= s16 << (k * 16);
-      nl |= n16 << (k * 16);
-      odd |= o16 << (k * 16);
+      const __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, lf));
+      // Signed compare: "< 0x21" also takes 0x80..0xFF (and the separators,
+      // masked out again).
+      const __m128i odd =
+          _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lowest), _mm_cmpeq_epi8(v, del)),
+                       _mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, plus)));
+      separators |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(sep))} << (k * 16);
+      unusual |=
+          std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_andnot_si128(sep, odd)))}
+          << (k * 16);
     }
-    b.spaces[w] = sp;
-    b.newlines[w] = nl;
-    b.unusual[w] = odd;
+    b.separators[w] = separators;
+    b.unusual[w] = unusual;
   }
-  b.spaces[words] = b.newlines[words] = b.unusual[words] = 0;
+  b.separators[words] = b.unusual[words] = 0;
+  return words;
 }
 
-// The first set bit of `m` in [from, to), or `to` when there is none.
-std::size_t next_bit(const std::uint64_t* m, std::size_t from, std::size_t to) noexcept {
-  std::size_t w = from / 64;
-  std::uint64_t bits = m[w] & (~std::uint64_t{0} << (from % 64));
-  for (;;) {
-    if (bits != 0) {
-      const std::size_t at = w * 64 + static_cast<std::size_t>(std::countr_zero(bits));
-      return at < to ? at : to;
+// The set bits of a mask, in order.
+class bit_cursor {
+ public:
+  bit_cursor(const std::uint64_t* words, std::size_t count)
+      : words_(words), count_(count), bits_(words[0]) {}
+  // The next set bit's position, or SIZE_MAX after the last.
+  std::size_t next() noexcept {
+    while (bits_ == 0) {
+      if (++w_ >= count_) return SIZE_MAX;
+      bits_ = words_[w_];
     }
-    if (++w * 64 >= to) return to;
-    bits = m[w];
+    const std::size_t at = w_ * 64 + static_cast<std::size_t>(std::countr_zero(bits_));
+    bits_ &= bits_ - 1;
+    return at;
   }
+
+ private:
+  const std::uint64_t* words_;
+  std::size_t count_;
+  std::size_t w_ = 0;
+  std::uint64_t bits_;
+};
+
+// Some bit of `m` set in [begin, end), end > begin.
+bool any_bit(const std::uint64_t* m, std::size_t begin, std::size_t end) noexcept {
+  const std::size_t first = begin / 64, last = (end - 1) / 64;
+  const std::uint64_t from = ~std::uint64_t{0} << (begin % 64);
+  const std::uint64_t to = ~std::uint64_t{0} >> (63 - (end - 1) % 64);
+  if (first == last) return (m[first] & from & to) != 0;
+  if ((m[first] & from) != 0) return true;
+  for (std::size_t w = first + 1; w < last; ++w)
+    if (m[w] != 0) return true;
+  return (m[last] & to) != 0;
 }
 
-// The fast lane for line [begin, end) (without CR/LF): true with `h` filled
-// when the line is plainly "SITE ARTICLE [COUNT]" with no escapes; false
-// when parse_udp_line must decide.
-bool take_plain_line(std::string_view d, const udp_batch& b, std::size_t begin, std::size_t end,
-                     hit& h) {
-  const std::size_t sp1 = next_bit(b.spaces.data(), begin, end);
-  if (sp1 == end || sp1 == begin) return false;
-  const std::size_t sp2 = next_bit(b.spaces.data(), sp1 + 1, end);
-  const std::size_t article_end = sp2;
-  if (article_end == sp1 + 1) return false;
-  if (sp1 - begin > max_id_bytes || article_end - sp1 - 1 > max_id_bytes) return false;
-  if (next_bit(b.unusual.data(), begin, sp1) != sp1) return false;
-  if (next_bit(b.unusual.data(), sp1 + 1, article_end) != article_end) return false;
+// One line as the separators split it: [begin, end) without CR/LF, and the
+// positions of its first two spaces (`spaces` counts them all).
+struct line_shape {
+  std::size_t begin, end;
+  std::size_t space[2];
+  std::size_t spaces;
+};
+
+// The fast lane: true with `h` filled when the line is plainly
+// "SITE ARTICLE [COUNT]" (one space each, no byte needing a closer look, ids
+// within 200 bytes, a valid COUNT); false when parse_udp_line must decide.
+bool take_plain_line(std::string_view d, const udp_batch& b, const line_shape& l, hit& h) {
+  if (l.spaces == 0 || l.spaces > 2) return false;
+  const std::size_t sp1 = l.space[0];
+  const std::size_t article_end = l.spaces == 2 ? l.space[1] : l.end;
+  if (sp1 == l.begin || article_end == sp1 + 1) return false;
+  if (sp1 - l.begin > max_id_bytes || article_end - sp1 - 1 > max_id_bytes) return false;
+  // The whole line, COUNT too: an unusual byte there fails parse_count anyway.
+  if (any_bit(b.unusual.data(), l.begin, l.end)) return false;
   std::uint32_t count = 1;
-  if (sp2 != end) {
-    // The count's own checks (digits only, 1..max) are parse_count's; a
-    // third space makes it fail them.
-    if (!parse_count(d.substr(sp2 + 1, end - sp2 - 1), max_hit_count, count)) return false;
+  if (l.spaces == 2 &&
+      !parse_count(d.substr(article_end + 1, l.end - article_end - 1), max_hit_count, count)) {
+    return false;
   }
-  h.site = d.substr(begin, sp1 - begin);
+  h.site = d.substr(l.begin, sp1 - l.begin);
   h.article = d.substr(sp1 + 1, article_end - sp1 - 1);
   h.count = count;
   return true;
@@ -143,19 +167,30 @@ void count_udp_datagram(std::string_view datagram, counter_shard& shard, udp_bat
   batcher out(shard, batch);
 #if defined(__SSE2__)
   if (datagram.size() <= max_classified_datagram) {
-    classify(datagram, batch);
+    const std::size_t words = classify(datagram, batch);
     const std::size_t size = datagram.size();
+    bit_cursor separators(batch.separators.data(), words);
     // The same split as for_each_udp_line: lines end at LF (the last one may
     // not), and one CR before the LF is not part of the line.
     for (std::size_t begin = 0; begin < size;) {
-      const std::size_t lf = next_bit(batch.newlines.data(), begin, size);
-      std::size_t end = lf;
-      if (end > begin && datagram[end - 1] == '\r') --end;
+      line_shape line{begin, size, {0, 0}, 0};
+      for (;;) {
+        const std::size_t at = separators.next();
+        if (at >= size) break;
+        if (datagram[at] == '\n') {
+          line.end = at;
+          break;
+        }
+        if (line.spaces < 2) line.space[line.spaces] = at;
+        ++line.spaces;
+      }
+      const std::size_t lf = line.end;
+      if (line.end > begin && datagram[line.end - 1] == '\r') --line.end;
       hit h;
-      if (take_plain_line(datagram, batch, begin, end, h)) {
+      if (take_plain_line(datagram, batch, line, h)) {
         out.add(h);
       } else {
-        out.parse(datagram.substr(begin, end - begin));
+        out.parse(datagram.substr(begin, line.end - begin));
       }
       begin = lf + 1;
     }

@@ -4,13 +4,12 @@
 // daemon's own code.
 //
 // Two lanes with one meaning. The fast lane classifies the datagram's bytes
-// 16 at a time into bit masks (space, LF, "needs a closer look") and reads
-// each line's fields from the masks: no per-line scan, no copy, the ids point
-// into the datagram. A line it cannot take as it stands (an escape, a bad
-// byte, a wrong field count, an id too long, a bad COUNT, an empty line) goes
-// to parse_udp_line, the one definition of the format, which accepts or
-// refuses it with its reason. Tests and a fuzz target hold the two lanes to
-// the same results.
+// 16 at a time into bit masks (separators: space or LF; "needs a closer
+// look") and walks the separators' bits to split lines and fields: no
+// per-line scan, no copy, the ids point into the datagram. A line it cannot take as it stands (an
+// escape, a bad byte, a wrong field count, an id too long, a bad COUNT, an empty line) goes to
+// parse_udp_line, the one definition of the format, which accepts or refuses it with its reason.
+// Tests and a fuzz target hold the two lanes to the same results.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -27,16 +26,16 @@ inline constexpr std::size_t max_classified_datagram = 65536;
 
 // Scratch for counting datagrams: one batch of parsed lines (their hits and
 // the buffers %-decoded ids live in) and the byte-class masks of the current
-// datagram. About 38 KB; keep one per thread and reuse it.
+// datagram. About 30 KB; keep one per thread and reuse it.
 struct udp_batch {
   static constexpr std::size_t mask_words = max_classified_datagram / 64 + 1;
 
   std::array<hit, counter_shard::max_batch> hits;
   std::array<hit_scratch, counter_shard::max_batch> scratch;
-  // Bit i of word i/64: byte i is a space; an LF; outside 0x21..0x7E or '%'
-  // or '+' (an id with such a byte takes the slow lane).
-  std::array<std::uint64_t, mask_words> spaces;
-  std::array<std::uint64_t, mask_words> newlines;
+  // Bit i of word i/64: byte i is a space or an LF (the separators); byte i
+  // is outside 0x21..0x7E (but not a separator) or '%' or '+' (an id with
+  // such a byte takes the slow lane).
+  std::array<std::uint64_t, mask_words> separators;
   std::array<std::uint64_t, mask_words> unusual;
 };
 
