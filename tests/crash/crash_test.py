@@ -326,6 +326,7 @@ def main():
     print("crash: seed=%d rounds=%d work=%s" % (seed, args.rounds, work), flush=True)
 
     violations = 0
+    total_acked = total_sent_udp = 0
     worst = {"short_http": 0, "window_ms": 0.0, "short_udp_min": 0}
     kinds = {"kill": 0, "term": 0, "early": 0}
     prev, before = None, {}
@@ -365,6 +366,8 @@ def main():
             for b in bad[:20]:
                 print("  VIOLATION: " + b, flush=True)
             violations += len(bad)
+            total_acked += prev.figures["acked"]
+            total_sent_udp += prev.figures["sent_udp"]
             for k in worst:
                 worst[k] = max(worst[k], prev.figures.get(k, 0))
             if prev.kind == "kill":
@@ -395,6 +398,13 @@ def main():
         rnd.log = p.log_text()
         prev = rnd
 
+    # A kill can land before the first ack (a round killed at 37 ms checks
+    # little), but a run in which no hit was ever acknowledged or sent checked
+    # nothing at all: the load never reached pvcd, and that must fail.
+    if total_acked == 0 or total_sent_udp == 0:
+        print("  VIOLATION: the load never ran: %d HTTP hits acknowledged, %d UDP hits sent "
+              "over all rounds" % (total_acked, total_sent_udp), flush=True)
+        violations += 1
     elapsed = time.monotonic() - started
     print("crash: summary rounds=%d kill9=%d sigterm=%d early_kills=%d violations=%d "
           "worst_http_shortfall=%d hits worst_loss_window=%.0f ms (sync_writes=false: %.0f ms, "
