@@ -12,6 +12,7 @@
 // holds unchanged. The file is synced before the ingest; RocksDB's log is
 // not needed for it.
 #include <rocksdb/sst_file_writer.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -249,6 +250,7 @@ std::string store::apply_as_file(std::span<const delta_table* const> tables,
   }
   std::error_code ignored;
   fs::remove(path, ignored);
+  if (s.ok()) spdlog::debug("event=flush_ingested seq={} file={}", flush_seq, path);
   return s.ok() ? std::string() : "writing the flush file: " + s.ToString();
 }
 

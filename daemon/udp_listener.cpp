@@ -25,7 +25,7 @@ using error_code = boost::system::error_code;
 // Datagrams per recvmmsg call: enough to amortise the syscall, small enough
 // that other work on the thread (HTTP, flush hand-offs) waits little.
 constexpr std::size_t batch_size = 32;
-// The largest UDP payload, so no datagram is ever truncated.
+// At least the largest UDP payload (65,527 bytes), so no datagram is ever truncated.
 constexpr std::size_t max_datagram = 65536;
 // Batches per wake-up before yielding back to the event loop.
 constexpr int batches_per_wake = 16;

@@ -16,6 +16,15 @@ counter_shard::counter_shard(counter_table& table, std::size_t index)
 }
 
 std::size_t counter_shard::record_batch(std::span<const hit> hits, transport t) {
+  std::size_t counted = 0;
+  while (hits.size() > max_batch) {
+    counted += record_up_to_max_batch(hits.first(max_batch), t);
+    hits = hits.subspan(max_batch);
+  }
+  return counted + record_up_to_max_batch(hits, t);
+}
+
+std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, transport t) {
   assert(hits.size() <= max_batch);
   const std::int32_t today = table_.current_day();
   if (today != active_->day()) [[unlikely]]

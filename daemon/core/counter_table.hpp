@@ -81,10 +81,12 @@ class alignas(64) counter_shard {
   // site or the key caps refuse it; last_refusal() tells which.
   bool record(const hit& h, transport t) { return record_batch({&h, 1}, t) == 1; }
 
-  // record() for each of up to max_batch hits (one datagram's lines), in
-  // order, with the same results; returns how many were counted. Every key is
-  // hashed and its slot prefetched before the first is counted, so the cache
-  // misses of a batch over a large table overlap instead of queuing.
+  // record() for each hit (one datagram's lines), in order, with the same
+  // results, except that the day is read once per max_batch hits (a batch
+  // that straddles local midnight counts in the day it started in); returns
+  // how many were counted. Every key of a batch is hashed and its slot
+  // prefetched before the first is counted, so the cache misses of a batch
+  // over a large table overlap instead of queuing.
   static constexpr std::size_t max_batch = 32;
   std::size_t record_batch(std::span<const hit> hits, transport t);
   reject_reason last_refusal() const noexcept { return refusal_; }
@@ -108,6 +110,7 @@ class alignas(64) counter_shard {
     std::size_t operator()(std::string_view s) const noexcept;
   };
 
+  std::size_t record_up_to_max_batch(std::span<const hit> hits, transport t);
   void start_day(std::int32_t day);
   // A key new to this shard's table: is its site admitted, and is the key
   // within the key caps? Sets refusal_ when not.

@@ -60,8 +60,9 @@ class delta_table {
 
   // Cache warming for a coming add_hashed(h, ...), in two steps so that a
   // batch overlaps its misses: prefetch_slot(h) for every key of the batch,
-  // then prefetch_key(h) for every key (by then its slot has arrived, and it
-  // names the key bytes the probe will compare). Neither changes the table.
+  // then prefetch_key(h) for every key. prefetch_key reads the slot (a real
+  // load: it waits if the slot has not arrived yet) to find the key bytes the
+  // probe will compare, and prefetches those. Neither changes the table.
   void prefetch_slot(std::uint64_t h) const noexcept {
     const slot* s = &slots_[h & mask_];
     __builtin_prefetch(s);

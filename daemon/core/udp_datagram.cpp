@@ -46,15 +46,15 @@ class batcher {
 
 #if defined(__SSE2__)
 
-// Fills the two masks for datagram bytes [0, size) and returns how many
-// words hold them; the word after those is zero.
+// Fills the two masks for datagram bytes [0, size), size >= 1, and returns
+// how many words hold them.
 std::size_t classify(std::string_view d, udp_batch& b) {
   const __m128i space = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n');
   const __m128i lowest = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7F);
   const __m128i pct = _mm_set1_epi8('%'), plus = _mm_set1_epi8('+');
   const char* p = d.data();
   const std::size_t size = d.size();
-  const std::size_t words = size / 64 + 1;
+  const std::size_t words = (size + 63) / 64;
   for (std::size_t w = 0; w < words; ++w) {
     std::uint64_t separators = 0, unusual = 0;
     for (std::size_t k = 0; k < 4; ++k) {
@@ -85,7 +85,6 @@ std::size_t classify(std::string_view d, udp_batch& b) {
     b.separators[w] = separators;
     b.unusual[w] = unusual;
   }
-  b.separators[words] = b.unusual[words] = 0;
   return words;
 }
 

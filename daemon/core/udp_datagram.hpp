@@ -20,15 +20,16 @@
 
 namespace pvc {
 
-// The largest datagram the fast lane classifies (the largest UDP payload);
-// a longer string is counted line by line through parse_udp_line.
+// The largest datagram the fast lane classifies (above the largest UDP
+// payload, 65,527 bytes over IPv6); a longer string, which only a caller
+// other than the listener can pass, is counted line by line.
 inline constexpr std::size_t max_classified_datagram = 65536;
 
 // Scratch for counting datagrams: one batch of parsed lines (their hits and
 // the buffers %-decoded ids live in) and the byte-class masks of the current
 // datagram. About 30 KB; keep one per thread and reuse it.
 struct udp_batch {
-  static constexpr std::size_t mask_words = max_classified_datagram / 64 + 1;
+  static constexpr std::size_t mask_words = max_classified_datagram / 64;
 
   std::array<hit, counter_shard::max_batch> hits;
   std::array<hit_scratch, counter_shard::max_batch> scratch;

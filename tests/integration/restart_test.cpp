@@ -238,9 +238,10 @@ TEST_F(restart_test, LargeFinalFlushIsIngestedAsAFileAndReadsBackExact) {
     EXPECT_EQ(scrape(d.ports().admin, accepted_series("udp")), keys);
     const exit_status s = d.stop();
     EXPECT_TRUE(s.ok()) << s.describe();
-    // One flush of every key: over the file threshold.
-    EXPECT_NE(d.log_text().find("keys=" + std::to_string(keys) + " "), std::string::npos)
-        << d.log_text();
+    // One flush of every key, written as a file and ingested.
+    const std::string log = d.log_text();
+    EXPECT_NE(log.find("keys=" + std::to_string(keys) + " "), std::string::npos) << log;
+    EXPECT_NE(log.find("event=flush_ingested seq=1 "), std::string::npos) << log;
   }
   // What a crash between writing and ingesting a flush file leaves behind.
   const auto stale = data_dir() / "pvcd-flush-999.sst";

@@ -62,6 +62,30 @@ TEST(CounterShard, RecordCountsViewsAndStats) {
   EXPECT_EQ(sites.list(), (std::vector<std::string>{"blog", "news"}));
 }
 
+TEST(CounterShard, RecordBatchLongerThanMaxBatchCountsEveryHit) {
+  site_registry sites(1);
+  counter_table table(1, sites, day1);
+  counter_shard& shard = table.shard(0);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i)
+    ids.push_back("/a" + std::to_string(i % 40));
+  std::vector<hit> hits;
+  for (int i = 0; i < 100; ++i)
+    hits.push_back({i % 10 == 9 ? "third-site" : "blog", ids[static_cast<std::size_t>(i)], 2});
+  // 100 hits, 3 batches and a bit; every 10th is refused (a second site
+  // over the cap of one).
+  EXPECT_EQ(shard.record_batch(hits, transport::udp), 90u);
+  EXPECT_EQ(accepted_hits(shard, transport::udp), 90u);
+  EXPECT_EQ(accepted_views(shard, transport::udp), 180u);
+  EXPECT_EQ(rejected(shard, transport::udp, reject_reason::site_limit), 10u);
+  tables out;
+  shard.drain(out);
+  std::uint64_t sum = 0;
+  for (const auto& [k, n] : contents(out))
+    sum += n;
+  EXPECT_EQ(sum, 180u);
+}
+
 TEST(CounterShard, RejectCountsByTransportAndReason) {
   site_registry sites(10);
   counter_table table(1, sites, day1);

@@ -165,6 +165,35 @@ TEST(UdpDatagram, EdgeCasesMatchTheLineParser) {
   }
 }
 
+TEST(UdpDatagram, EveryByteValueInEveryFieldMatchesTheLineParser) {
+  // The fast lane's byte classes (separators, bytes needing a closer look)
+  // restate ids.hpp's rule; every byte value in each field holds them together.
+  for (int c = 0; c < 256; ++c) {
+    const std::string b(1, static_cast<char>(c));
+    for (const std::string& d : {"s" + b + "t art\n", "site a" + b + "b\n", "site art 2" + b + "\n",
+                                 b + " art\n", "site " + b + "\n", "site art " + b}) {
+      both_lanes lanes;
+      lanes.count(d);
+      lanes.expect_same("byte " + std::to_string(c));
+    }
+    if (HasFailure()) break;
+  }
+}
+
+TEST(UdpDatagram, LargestClassifiedDatagramsMatchTheLineParser) {
+  // 65,535 and 65,536 bytes (the classifier's limit), a line in the first
+  // mask word that must take the slow lane, and plain lines up to the end.
+  for (std::size_t size : {max_classified_datagram - 1, max_classified_datagram}) {
+    std::string d = "a%41 b\nq\x01 r\n";
+    while (d.size() < size)
+      d += "news /" + std::to_string(d.size() % 977) + "\n";
+    d.resize(size);
+    both_lanes lanes;
+    lanes.count(d);
+    lanes.expect_same("datagram of " + std::to_string(size) + " bytes");
+  }
+}
+
 TEST(UdpDatagram, ManyLinesAcrossBatchesAndMaskWords) {
   // 500 lines: many batches of max_batch, and lines that straddle the
   // classifier's 16- and 64-byte steps at every offset.
