@@ -16,6 +16,7 @@
 
 #include "core/counter_table.hpp"
 #include "io_threads.hpp"
+#include "port_probe.hpp"
 #include "routes.hpp"
 
 namespace pvc {
@@ -479,6 +480,14 @@ std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const e
         p->bound = {local.address().to_string(), local.port()};
       }
       p->workers.push_back(std::move(w));
+    }
+  }
+  if (inherited_fd < 0 && ep.port() != 0) {
+    if (auto why = probe_free_address(ep.data(), static_cast<socklen_t>(ep.size()), SOCK_STREAM);
+        !why.empty()) {
+      error = "cannot listen on " + format_endpoint(where) + ": " + why +
+              " (another process listens there)";
+      return nullptr;
     }
   }
   for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {

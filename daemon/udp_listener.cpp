@@ -14,6 +14,7 @@
 #include "core/counter_table.hpp"
 #include "core/udp_datagram.hpp"
 #include "io_threads.hpp"
+#include "port_probe.hpp"
 
 namespace pvc {
 namespace {
@@ -204,6 +205,14 @@ std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const end
         p->bound = {local.address().to_string(), local.port()};
       }
       p->workers.push_back(std::move(w));
+    }
+  }
+  if (inherited_fd < 0 && ep.port() != 0) {
+    if (auto why = probe_free_address(ep.data(), static_cast<socklen_t>(ep.size()), SOCK_DGRAM);
+        !why.empty()) {
+      error = "cannot bind UDP " + format_endpoint(where) + ": " + why +
+              " (another process has that port)";
+      return nullptr;
     }
   }
   for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {

@@ -127,5 +127,37 @@ TEST_F(startup_test, DataDirInUseByAnotherPvcd) {
   EXPECT_TRUE(s.ok()) << s.describe();
 }
 
+// A second pvcd on ports the first one holds fails to start, naming the
+// port, instead of joining them through SO_REUSEPORT and taking half the
+// traffic; the first one is unharmed. Once for the HTTP port, once for UDP.
+TEST_F(startup_test, PortsInUseByAnotherPvcd) {
+  daemon_process first;
+  ASSERT_TRUE(first.start(options())) << first.error();
+  const std::string http = "127.0.0.1:" + std::to_string(first.ports().http);
+  const std::string udp = "127.0.0.1:" + std::to_string(first.ports().udp);
+  struct taken {
+    std::string http, udp, want;
+  };
+  for (const taken& t : {taken{http, "127.0.0.1:0", "cannot listen on " + http},
+                         taken{"127.0.0.1:0", udp, "cannot bind UDP " + udp}}) {
+    const std::vector<std::string> argv = {
+        pvcd_binary(), "--http",     t.http,
+        "--udp",       t.udp,        "--admin",
+        "127.0.0.1:0", "--data-dir", (dir_.path() / "second").string(),
+        "--threads",   "1"};
+    const command_result r = run_command(argv, quick);
+    ASSERT_FALSE(r.status.timed_out) << "the second pvcd kept running; stderr:\n" << r.err;
+    EXPECT_TRUE(r.status.exited && r.status.code != 0) << r.status.describe();
+    const std::vector<std::string> messages = message_lines(r.err);
+    ASSERT_EQ(messages.size(), 1u) << r.err;
+    EXPECT_NE(messages[0].find(t.want), std::string::npos) << messages[0];
+    EXPECT_NE(messages[0].find("in use"), std::string::npos) << messages[0];
+  }
+  // The first one still takes hits.
+  EXPECT_EQ(http_once(first.ports().http, "GET", "/hit?s=first&a=x").status, 204);
+  const exit_status s = first.stop();
+  EXPECT_TRUE(s.ok()) << s.describe();
+}
+
 }  // namespace
 }  // namespace pvc::test
