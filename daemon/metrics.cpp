@@ -142,7 +142,8 @@ class pvcd_collector final : public prometheus::Collectable {
                "Connections closed to stay under http_max_connections.", MetricType::Counter);
     add_sample(evicted, {}, static_cast<double>(evictions));
     auto dr = family("pvcd_udp_receive_drops_total",
-                     "Datagrams the kernel dropped because a socket queue was full (SO_MEMINFO, read every 100 ms).",
+                     "Datagrams the kernel dropped because a socket queue was full (SO_MEMINFO, "
+                     "read every 100 ms).",
                      MetricType::Counter);
     add_sample(dr, {}, static_cast<double>(drops));
 

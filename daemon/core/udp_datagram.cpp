@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+
+#include "core/ids.hpp"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -50,8 +52,6 @@ class batcher {
 // how many words hold them.
 std::size_t classify(std::string_view d, udp_batch& b) {
   const __m128i space = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n');
-  const __m128i lowest = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7F);
-  const __m128i pct = _mm_set1_epi8('%'), plus = _mm_set1_epi8('+');
   const char* p = d.data();
   const std::size_t size = d.size();
   const std::size_t words = (size + 63) / 64;
@@ -72,11 +72,9 @@ std::size_t classify(std::string_view d, udp_batch& b) {
         v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
       }
       const __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, lf));
-      // Signed compare: "< 0x21" also takes 0x80..0xFF (and the separators,
-      // masked out again).
-      const __m128i odd =
-          _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, lowest), _mm_cmpeq_epi8(v, del)),
-                       _mm_or_si128(_mm_cmpeq_epi8(v, pct), _mm_cmpeq_epi8(v, plus)));
+      // The id rule's classes (ids.hpp); the separators are invisible bytes
+      // too, and are masked out again.
+      const __m128i odd = _mm_or_si128(detail::invisible_bytes16(v), detail::escape_bytes16(v));
       separators |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(sep))} << (k * 16);
       unusual |=
           std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_andnot_si128(sep, odd)))}
