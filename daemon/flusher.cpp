@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/hash.hpp"
+
 namespace pvc {
 
 flusher::flusher(counter_table& table, store& db, run_on_shard_fn run_on_shard, clock_fn now)
@@ -135,7 +137,7 @@ std::string flusher::flush_once() {
     std::string_view last_site;
     std::uint64_t* last_sum = nullptr;
     h.table->for_each([&](std::string_view site, std::string_view, std::uint64_t n) {
-      if (!last_sum || site != last_site) {
+      if (!last_sum || !same_id(site, last_site)) {
         auto it = per_site.find(site);
         if (it == per_site.end()) it = per_site.emplace(std::string(site), 0).first;
         last_site = site;

@@ -21,30 +21,45 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/hash.hpp"
 #include "core/store_keys.hpp"
 #include "store_impl.hpp"
 
 namespace pvc {
 namespace {
 
-// One counter of a drained table. The sort compares `site_rank` and
-// `article_head` first, in the row itself: following the views into the
-// tables for every comparison made the sort half of a 1M-key flush.
+// One counter of a drained table, laid out for the sort: `day_site` and
+// `head` decide almost every comparison without leaving the row (following
+// the views into the tables for every comparison made the sort half of a
+// 1M-key flush), and the row is small so the sort moves little.
 struct row {
-  day_number day;
-  std::uint32_t site_rank;     // the site's place among this flush's sites
-  std::uint64_t article_head;  // 8 article bytes after the prefix all articles share, big-endian
-  std::string_view site, article;
+  std::uint64_t day_site;  // (day, site rank) as one integer in their order
+  std::uint64_t head;      // 8 article bytes after the prefix all articles share, big-endian
+  const char* article_data;
+  std::uint32_t article_size;
   std::uint64_t n;
+
+  static std::uint64_t pack(day_number day, std::uint32_t site) {
+    // Flipping the sign bit orders negative days before positive ones.
+    return (std::uint64_t{static_cast<std::uint32_t>(day) ^ 0x8000'0000u} << 32) | site;
+  }
+  day_number day() const {
+    return static_cast<day_number>(static_cast<std::uint32_t>(day_site >> 32) ^ 0x8000'0000u);
+  }
+  std::uint32_t site() const { return static_cast<std::uint32_t>(day_site); }
+  std::string_view article() const { return {article_data, article_size}; }
 };
 
-// Key order of (site, article) given the rows' common article prefix length.
-struct site_article_order {
+// Key order of (site, article), days apart or together, given the rows'
+// common article prefix length.
+struct row_order {
   std::size_t common;
+  bool with_day;
   bool operator()(const row& a, const row& b) const {
-    if (a.site_rank != b.site_rank) return a.site_rank < b.site_rank;
-    if (a.article_head != b.article_head) return a.article_head < b.article_head;
-    return a.article.substr(common) < b.article.substr(common);
+    const std::uint64_t x = with_day ? a.day_site : a.site(), y = with_day ? b.day_site : b.site();
+    if (x != y) return x < y;
+    if (a.head != b.head) return a.head < b.head;
+    return a.article().substr(common) < b.article().substr(common);
   }
 };
 
@@ -58,22 +73,39 @@ std::uint64_t head_of(std::string_view article, std::size_t from) {
   return h;
 }
 
-// Collects every table's counters and sorts them by day, site, article:
-// the key order of the D range (the separator 0x00 sorts before every id
-// byte, so (site, article) order is key order). Returns the order used.
-site_article_order collect_sorted(std::span<const delta_table* const> tables,
-                                  std::vector<row>& rows) {
+// Every table's counters, sorted by day, site, article: the key order of the
+// D range (the separator 0x00 sorts before every id byte, so (site, article)
+// order is key order). `sites` holds the site of each rank.
+struct sorted_rows {
+  std::vector<row> rows;
+  std::vector<std::string_view> sites;
+  std::size_t common = 0;
+};
+
+sorted_rows collect_sorted(std::span<const delta_table* const> tables) {
+  sorted_rows out;
   std::size_t total = 0;
   for (const delta_table* t : tables)
     total += t->size();
-  rows.reserve(total);
-  std::unordered_map<std::string_view, std::uint32_t> site_ranks;
+  out.rows.reserve(total);
+  // Sites get ids in the order first seen; most flushes hold a handful of
+  // sites, so the last one is checked before the map.
+  std::unordered_map<std::string_view, std::uint32_t> site_ids;
+  std::string_view last_site;
+  std::uint32_t last_id = 0;
   std::string_view first_article;
   std::size_t common = std::string_view::npos;
   for (const delta_table* t : tables) {
     t->for_each([&](std::string_view site, std::string_view article, std::uint64_t n) {
-      rows.push_back({t->day(), 0, 0, site, article, n});
-      site_ranks.emplace(site, 0);
+      if (!same_id(site, last_site) || out.sites.empty()) {
+        const auto [it, added] =
+            site_ids.emplace(site, static_cast<std::uint32_t>(out.sites.size()));
+        if (added) out.sites.push_back(site);
+        last_site = site;
+        last_id = it->second;
+      }
+      out.rows.push_back({row::pack(t->day(), last_id), 0, article.data(),
+                          static_cast<std::uint32_t>(article.size()), n});
       if (common == std::string_view::npos) {
         first_article = article;
         common = article.size();
@@ -85,22 +117,29 @@ site_article_order collect_sorted(std::span<const delta_table* const> tables,
       common = same;
     });
   }
-  if (common == std::string_view::npos) common = 0;
-  std::vector<std::string_view> sites;
-  for (const auto& [site, rank] : site_ranks)
-    sites.push_back(site);
-  std::sort(sites.begin(), sites.end());
-  for (std::uint32_t i = 0; i < sites.size(); ++i)
-    site_ranks[sites[i]] = i;
-  for (row& r : rows) {
-    r.site_rank = site_ranks[r.site];
-    r.article_head = head_of(r.article, common);
+  out.common = common == std::string_view::npos ? 0 : common;
+  // Ids to ranks in site order.
+  std::vector<std::uint32_t> by_rank(out.sites.size());
+  for (std::uint32_t i = 0; i < by_rank.size(); ++i)
+    by_rank[i] = i;
+  std::sort(by_rank.begin(), by_rank.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return out.sites[a] < out.sites[b]; });
+  std::vector<std::uint32_t> rank_of(by_rank.size());
+  std::vector<std::string_view> ranked(by_rank.size());
+  for (std::uint32_t r = 0; r < by_rank.size(); ++r) {
+    rank_of[by_rank[r]] = r;
+    ranked[r] = out.sites[by_rank[r]];
   }
-  const site_article_order order{common};
-  std::sort(rows.begin(), rows.end(), [&](const row& a, const row& b) {
-    return a.day != b.day ? a.day < b.day : order(a, b);
-  });
-  return order;
+  out.sites = std::move(ranked);
+  constexpr std::size_t ahead = 16;  // the articles are spread over the tables' key bytes
+  for (std::size_t i = 0; i < out.rows.size(); ++i) {
+    if (i + ahead < out.rows.size()) __builtin_prefetch(out.rows[i + ahead].article_data);
+    row& r = out.rows[i];
+    r.day_site = row::pack(r.day(), rank_of[r.site()]);
+    r.head = head_of(r.article(), out.common);
+  }
+  std::sort(out.rows.begin(), out.rows.end(), row_order{out.common, true});
+  return out;
 }
 
 // An SstFileWriter that takes the widget's keys (a few, any prefix) in
@@ -154,25 +193,30 @@ class sorted_file {
   std::map<std::string, std::optional<std::string>, std::less<>>::iterator next_ = extra_.end();
 };
 
-// Emits `rows` (sorted by site, then article; equal pairs adjacent) as
-// <prefix><site> with the site's sum, then <prefix><site>0x00<article> for
-// each article, equal pairs summed: the key order of the D and T ranges.
+// Emits rows [begin, end) (sorted by site, then article; equal pairs
+// adjacent) as <prefix><site> with the site's sum, then
+// <prefix><site>0x00<article> for each article, equal pairs summed: the key
+// order of the D and T ranges.
 template <class Emit>
-rocksdb::Status emit_site_runs(const std::vector<row>& rows, std::size_t begin, std::size_t end,
+rocksdb::Status emit_site_runs(const sorted_rows& sorted, std::size_t begin, std::size_t end,
                                keys::key_buffer& key, Emit&& emit) {
+  const std::vector<row>& rows = sorted.rows;
   for (std::size_t i = begin; i < end;) {
-    const std::string_view site = rows[i].site;
+    const std::uint32_t rank = rows[i].site();
+    const std::string_view site = sorted.sites[rank];
     std::size_t site_end = i;
     std::uint64_t site_sum = 0;
-    for (; site_end < end && rows[site_end].site == site; ++site_end)
+    for (; site_end < end && rows[site_end].site() == rank; ++site_end)
       site_sum += rows[site_end].n;
     if (auto s = emit(key.site(site), site_sum); !s.ok()) return s;
     while (i < site_end) {
-      const std::string_view article = rows[i].article;
+      const row& first = rows[i];
       std::uint64_t n = 0;
-      for (; i < site_end && rows[i].article == article; ++i)
+      for (; i < site_end && rows[i].head == first.head &&
+             same_id(rows[i].article(), first.article());
+           ++i)
         n += rows[i].n;
-      if (auto s = emit(key.article(site, article), n); !s.ok()) return s;
+      if (auto s = emit(key.article(site, first.article()), n); !s.ok()) return s;
     }
   }
   return rocksdb::Status::OK();
@@ -180,8 +224,8 @@ rocksdb::Status emit_site_runs(const std::vector<row>& rows, std::size_t begin, 
 
 rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table* const> tables,
                                  std::uint64_t flush_seq) {
-  std::vector<row> rows;
-  const site_article_order by_site_article = collect_sorted(tables, rows);
+  sorted_rows sorted = collect_sorted(tables);
+  std::vector<row>& rows = sorted.rows;
   auto merge = [&](std::string_view key, std::uint64_t n) { return file.merge(key, n); };
 
   // '#': the flush sequence number.
@@ -189,17 +233,21 @@ rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table*
   // 'D': per day, each site's sum, then its articles.
   std::map<std::pair<std::string, std::string_view>, std::uint64_t> months;  // (YYYYMM, site)
   for (std::size_t i = 0; i < rows.size();) {
-    const day_number day = rows[i].day;
+    const day_number day = rows[i].day();
     std::size_t day_end = i;
-    while (day_end < rows.size() && rows[day_end].day == day)
+    while (day_end < rows.size() && rows[day_end].day() == day)
       ++day_end;
     std::string day_prefix = day_key(day);
     day_prefix.insert(day_prefix.begin(), 'D');
     keys::key_buffer day_key_buf(day_prefix);
-    if (auto s = emit_site_runs(rows, i, day_end, day_key_buf, merge); !s.ok()) return s;
+    if (auto s = emit_site_runs(sorted, i, day_end, day_key_buf, merge); !s.ok()) return s;
     const std::string month = month_key(day);
-    for (std::size_t k = i; k < day_end; ++k)
-      months[{month, rows[k].site}] += rows[k].n;
+    for (std::size_t k = i; k < day_end;) {
+      const std::uint32_t rank = rows[k].site();
+      std::uint64_t& sum = months[{month, sorted.sites[rank]}];
+      for (; k < day_end && rows[k].site() == rank; ++k)
+        sum += rows[k].n;
+    }
     i = day_end;
   }
   // 'M': each site's sum per month.
@@ -207,22 +255,17 @@ rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table*
     if (auto s = file.merge(keys::site_month(month_site.first, month_site.second), n); !s.ok())
       return s;
   }
-  // 'S': the site markers.
-  std::vector<std::string_view> sites;
-  for (const auto& [month_site, n] : months)
-    sites.push_back(month_site.second);
-  std::sort(sites.begin(), sites.end());
-  sites.erase(std::unique(sites.begin(), sites.end()), sites.end());
-  for (std::string_view site : sites) {
+  // 'S': the site markers (sorted.sites is in site order, each once).
+  for (std::string_view site : sorted.sites) {
     if (auto s = file.put(keys::site_marker(site), ""); !s.ok()) return s;
   }
   // 'T': all-time, every day's rows together (more than one day only in a
   // flush that spans midnight).
-  if (!rows.empty() && rows.front().day != rows.back().day) {
-    std::stable_sort(rows.begin(), rows.end(), by_site_article);
+  if (!rows.empty() && rows.front().day() != rows.back().day()) {
+    std::stable_sort(rows.begin(), rows.end(), row_order{sorted.common, false});
   }
   keys::key_buffer total_key("T");
-  if (auto s = emit_site_runs(rows, 0, rows.size(), total_key, merge); !s.ok()) return s;
+  if (auto s = emit_site_runs(sorted, 0, rows.size(), total_key, merge); !s.ok()) return s;
   return file.finish();
 }
 

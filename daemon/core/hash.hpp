@@ -95,6 +95,11 @@ inline bool bytes_equal(const char* a, const char* b, std::size_t n) noexcept {
   return true;
 }
 
+// a == b with bytes_equal: for loops that compare many short ids.
+inline bool same_id(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && bytes_equal(a.data(), b.data(), a.size());
+}
+
 // The process-wide seed, drawn once from the OS at first use.
 std::uint64_t process_hash_seed() noexcept;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -268,6 +269,32 @@ TEST(StoreOpen, SecondOpenOfTheSameDirIsRefused) {
   EXPECT_NE(error.find(dir.str()), std::string::npos) << error;
 }
 
+// Every key and value in a fresh store after applying `flushes` in order,
+// each as one flush; flushes of bulk_min keys or more go in as an SST file.
+using store_contents = std::vector<std::pair<std::string, std::string>>;
+store_contents contents_after(const std::vector<std::vector<const delta_table*>>& flushes,
+                              std::size_t bulk_min, const key_writes* first_extra = nullptr) {
+  test::temp_dir dir;
+  std::string error;
+  auto db =
+      store::open(dir.str(), store_options{.sync = false, .bulk_flush_min_keys = bulk_min}, error);
+  EXPECT_NE(db, nullptr) << error;
+  if (!db) return {};
+  std::uint64_t seq = 0;
+  for (const auto& tables : flushes) {
+    ++seq;
+    EXPECT_EQ(db->apply(tables, seq, seq == 1 ? first_extra : nullptr), "");
+  }
+  store_contents out;
+  EXPECT_EQ(
+      db->scan_prefix("", [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); }),
+      "");
+  // No flush file is left behind.
+  for (const auto& e : std::filesystem::directory_iterator(dir.str()))
+    EXPECT_FALSE(e.path().filename().string().starts_with("pvcd-flush-")) << e.path();
+  return out;
+}
+
 // A large flush goes in as an SST file (store_bulk.cpp); it must leave the
 // store exactly as the WriteBatch path does, key for key.
 TEST(StoreBulkFlush, LeavesTheSameKeysAsABatch) {
@@ -278,31 +305,41 @@ TEST(StoreBulkFlush, LeavesTheSameKeysAsABatch) {
   key_writes widget;
   widget.put = {{"v/sketch/blog", "abc"}, {"0first", "x"}, {"zlast", "y"}, {"v/gone", "z"}};
   widget.erase = {"v/gone", "v/never-there"};
-
-  auto contents = [&](std::size_t bulk_min) {
-    test::temp_dir dir;
-    std::string error;
-    auto db = store::open(dir.str(), store_options{.sync = false, .bulk_flush_min_keys = bulk_min},
-                          error);
-    EXPECT_NE(db, nullptr) << error;
-    if (!db) return std::vector<std::pair<std::string, std::string>>{};
-    const std::vector<const delta_table*> first = {shard0.get(), shard1.get(), next_day.get()};
-    EXPECT_EQ(db->apply(first, 1, &widget), "");
-    const std::vector<const delta_table*> second = {later.get()};
-    EXPECT_EQ(db->apply(second, 2), "");  // adds on top of the first
-    std::vector<std::pair<std::string, std::string>> out;
-    EXPECT_EQ(db->scan_prefix(
-                  "", [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); }),
-              "");
-    // No flush file is left behind.
-    for (const auto& e : std::filesystem::directory_iterator(dir.str()))
-      EXPECT_FALSE(e.path().filename().string().starts_with("pvcd-flush-")) << e.path();
-    return out;
-  };
-  const auto batch = contents(1'000'000);
-  const auto file = contents(1);
+  const std::vector<std::vector<const delta_table*>> flushes = {
+      {shard0.get(), shard1.get(), next_day.get()}, {later.get()}};  // the second adds on top
+  const auto batch = contents_after(flushes, 1'000'000, &widget);
+  const auto file = contents_after(flushes, 1, &widget);
   ASSERT_FALSE(batch.empty());
   EXPECT_EQ(file, batch);
+}
+
+// The file's sort compares 8 bytes after the articles' common prefix first
+// and the rest only on a tie: random articles over a two-letter alphabet
+// share long prefixes and tie often, across sites, days and shards.
+TEST(StoreBulkFlush, RandomFlushesLeaveTheSameKeysAsABatch) {
+  std::mt19937 rng(11);
+  auto random_table = [&](day_number day, std::size_t keys) {
+    auto t = std::make_unique<delta_table>();
+    t->reset(day);
+    const std::vector<std::string> sites = {"a", "ab", "b", "blog", "blog2"};
+    for (std::size_t i = 0; i < keys; ++i) {
+      std::string article = "/p/";
+      const std::size_t len = rng() % 24;
+      for (std::size_t k = 0; k < len; ++k)
+        article.push_back(rng() % 2 ? 'x' : 'y');
+      t->add(sites[rng() % sites.size()], article, rng() % 5 + 1);
+    }
+    return t;
+  };
+  for (int round = 0; round < 5; ++round) {
+    auto a = random_table(nov30, 400), b = random_table(nov30, 400), c = random_table(dec1, 400);
+    auto d = random_table(dec1, 400);
+    const std::vector<std::vector<const delta_table*>> flushes = {{a.get(), b.get(), c.get()},
+                                                                  {d.get()}};
+    const auto batch = contents_after(flushes, 1'000'000);
+    ASSERT_FALSE(batch.empty());
+    EXPECT_EQ(contents_after(flushes, 1), batch) << "round " << round;
+  }
 }
 
 TEST(StoreBulkFlush, CountsMatchThroughTheReadApi) {
