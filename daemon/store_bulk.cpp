@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -144,19 +145,25 @@ sorted_rows collect_sorted(std::span<const delta_table* const> tables) {
 
 // An SstFileWriter that takes the widget's keys (a few, any prefix) in
 // among the counts, so that every key reaches the file in ascending order.
+// It takes only the widget keys in [from, to) ("" = no bound): a flush
+// writes two files with disjoint key ranges.
 class sorted_file {
  public:
-  sorted_file(const rocksdb::Options& o, const key_writes* extra)
+  sorted_file(const rocksdb::Options& o, const key_writes* extra, std::string_view from,
+              std::string_view to)
       : writer_(rocksdb::EnvOptions(), o) {
     if (!extra) return;
+    auto in_range = [&](std::string_view k) { return k >= from && (to.empty() || k < to); };
     for (const auto& [k, v] : extra->put)
-      extra_[k] = v;
+      if (in_range(k)) extra_[k] = v;
     for (const auto& k : extra->erase)
-      extra_[k] = std::nullopt;  // a put and an erase of one key: the erase wins, as in a batch
+      if (in_range(k)) extra_[k] = std::nullopt;  // a put and an erase of one key: the erase wins
     next_ = extra_.begin();
   }
 
   rocksdb::Status open(const std::string& path) { return writer_.Open(path); }
+  // Whether it holds widget keys to write (RocksDB refuses an empty file).
+  bool has_extras() const { return !extra_.empty(); }
 
   rocksdb::Status merge(std::string_view key, std::uint64_t n) {
     if (auto s = extras_before(key); !s.ok()) return s;
@@ -193,20 +200,18 @@ class sorted_file {
   std::map<std::string, std::optional<std::string>, std::less<>>::iterator next_ = extra_.end();
 };
 
-// Emits rows [begin, end) (sorted by site, then article; equal pairs
-// adjacent) as <prefix><site> with the site's sum, then
-// <prefix><site>0x00<article> for each article, equal pairs summed: the key
-// order of the D and T ranges.
+// Emits `rows` (sorted by site, then article; equal pairs adjacent) as
+// <prefix><site> with the site's sum, then <prefix><site>0x00<article> for
+// each article, equal pairs summed: the key order of the D and T ranges.
 template <class Emit>
-rocksdb::Status emit_site_runs(const sorted_rows& sorted, std::size_t begin, std::size_t end,
+rocksdb::Status emit_site_runs(std::span<const row> rows, std::span<const std::string_view> sites,
                                keys::key_buffer& key, Emit&& emit) {
-  const std::vector<row>& rows = sorted.rows;
-  for (std::size_t i = begin; i < end;) {
+  for (std::size_t i = 0; i < rows.size();) {
     const std::uint32_t rank = rows[i].site();
-    const std::string_view site = sorted.sites[rank];
+    const std::string_view site = sites[rank];
     std::size_t site_end = i;
     std::uint64_t site_sum = 0;
-    for (; site_end < end && rows[site_end].site() == rank; ++site_end)
+    for (; site_end < rows.size() && rows[site_end].site() == rank; ++site_end)
       site_sum += rows[site_end].n;
     if (auto s = emit(key.site(site), site_sum); !s.ok()) return s;
     while (i < site_end) {
@@ -222,15 +227,14 @@ rocksdb::Status emit_site_runs(const sorted_rows& sorted, std::size_t begin, std
   return rocksdb::Status::OK();
 }
 
-rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table* const> tables,
-                                 std::uint64_t flush_seq) {
-  sorted_rows sorted = collect_sorted(tables);
-  std::vector<row>& rows = sorted.rows;
+// The keys before the T range: '#' (the flush sequence number), 'D' (per
+// day, each site's sum, then its articles), 'M' (each site's sum per month)
+// and 'S' (the site markers).
+rocksdb::Status write_day_file(sorted_file& file, const sorted_rows& sorted,
+                               std::uint64_t flush_seq) {
+  const std::vector<row>& rows = sorted.rows;
   auto merge = [&](std::string_view key, std::uint64_t n) { return file.merge(key, n); };
-
-  // '#': the flush sequence number.
   if (auto s = file.put(keys::flush_seq, keys::encode_count(flush_seq)); !s.ok()) return s;
-  // 'D': per day, each site's sum, then its articles.
   std::map<std::pair<std::string, std::string_view>, std::uint64_t> months;  // (YYYYMM, site)
   for (std::size_t i = 0; i < rows.size();) {
     const day_number day = rows[i].day();
@@ -240,7 +244,8 @@ rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table*
     std::string day_prefix = day_key(day);
     day_prefix.insert(day_prefix.begin(), 'D');
     keys::key_buffer day_key_buf(day_prefix);
-    if (auto s = emit_site_runs(sorted, i, day_end, day_key_buf, merge); !s.ok()) return s;
+    const std::span<const row> day_rows(rows.data() + i, day_end - i);
+    if (auto s = emit_site_runs(day_rows, sorted.sites, day_key_buf, merge); !s.ok()) return s;
     const std::string month = month_key(day);
     for (std::size_t k = i; k < day_end;) {
       const std::uint32_t rank = rows[k].site();
@@ -250,23 +255,32 @@ rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table*
     }
     i = day_end;
   }
-  // 'M': each site's sum per month.
   for (const auto& [month_site, n] : months) {
     if (auto s = file.merge(keys::site_month(month_site.first, month_site.second), n); !s.ok())
       return s;
   }
-  // 'S': the site markers (sorted.sites is in site order, each once).
-  for (std::string_view site : sorted.sites) {
+  for (std::string_view site : sorted.sites) {  // in site order, each once
     if (auto s = file.put(keys::site_marker(site), ""); !s.ok()) return s;
   }
-  // 'T': all-time, every day's rows together (more than one day only in a
-  // flush that spans midnight).
-  if (!rows.empty() && rows.front().day() != rows.back().day()) {
-    std::stable_sort(rows.begin(), rows.end(), row_order{sorted.common, false});
-  }
-  keys::key_buffer total_key("T");
-  if (auto s = emit_site_runs(sorted, 0, rows.size(), total_key, merge); !s.ok()) return s;
   return file.finish();
+}
+
+// The T range: all-time, every day's rows together.
+rocksdb::Status write_total_file(sorted_file& file, const sorted_rows& sorted) {
+  auto merge = [&](std::string_view key, std::uint64_t n) { return file.merge(key, n); };
+  keys::key_buffer total_key("T");
+  const std::vector<row>& rows = sorted.rows;
+  rocksdb::Status s;
+  if (rows.empty() || rows.front().day() == rows.back().day()) {
+    s = emit_site_runs(rows, sorted.sites, total_key, merge);
+  } else {
+    // A flush that spans midnight: the same rows in (site, article) order,
+    // on a copy, as the day file reads the day order at the same time.
+    std::vector<row> by_site(rows);
+    std::stable_sort(by_site.begin(), by_site.end(), row_order{sorted.common, false});
+    s = emit_site_runs(by_site, sorted.sites, total_key, merge);
+  }
+  return s.ok() ? file.finish() : s;
 }
 
 }  // namespace
@@ -274,27 +288,50 @@ rocksdb::Status write_flush_file(sorted_file& file, std::span<const delta_table*
 std::string store::apply_as_file(std::span<const delta_table* const> tables,
                                  std::uint64_t flush_seq, const key_writes* extra) {
   namespace fs = std::filesystem;
-  const std::string path =
-      impl_->dir + "/" + std::string(bulk_file_prefix) + std::to_string(flush_seq) + ".sst";
+  // Two files with disjoint key ranges, written at the same time (the
+  // writing is most of a large flush, and RocksDB's SstFileWriter is
+  // single-threaded), ingested together in one call: RocksDB records one
+  // ingestion in one manifest edit, so both land or neither does.
+  const std::string stem =
+      impl_->dir + "/" + std::string(bulk_file_prefix) + std::to_string(flush_seq);
+  const std::string day_path = stem + "-d.sst", total_path = stem + "-t.sst";
   rocksdb::Status s;
   {
-    // Under the write mutex from the disk check on: RocksDB writes the file.
+    // Under the write mutex from the disk check on: RocksDB writes the files.
     std::lock_guard lock(impl_->write_mutex);
     if (auto why = impl_->ready_for_write(); !why.empty()) return why;
-    sorted_file file(impl_->db_options, extra);
-    s = file.open(path);
-    if (s.ok()) s = write_flush_file(file, tables, flush_seq);
+    const sorted_rows sorted = collect_sorted(tables);
+    sorted_file day_file(impl_->db_options, extra, "", "T");
+    sorted_file total_file(impl_->db_options, extra, "T", "");
+    // RocksDB refuses an empty file; the T range is empty only for a flush
+    // of no counts and no widget keys there.
+    const bool with_total = !sorted.rows.empty() || total_file.has_extras();
+    rocksdb::Status total_status;
+    std::thread total_writer;
+    if (with_total) {
+      total_writer = std::thread([&] {
+        total_status = total_file.open(total_path);
+        if (total_status.ok()) total_status = write_total_file(total_file, sorted);
+      });
+    }
+    s = day_file.open(day_path);
+    if (s.ok()) s = write_day_file(day_file, sorted, flush_seq);
+    if (with_total) total_writer.join();
+    if (s.ok()) s = total_status;
     if (s.ok()) {
+      std::vector<std::string> files = {day_path};
+      if (with_total) files.push_back(total_path);
       rocksdb::IngestExternalFileOptions io;
-      io.move_files = true;  // a hard link: the file is in the data dir already
-      s = impl_->db->IngestExternalFile({path}, io);
+      io.move_files = true;  // hard links: the files are in the data dir already
+      s = impl_->db->IngestExternalFile(files, io);
       impl_->note_write(s);
     }
   }
   std::error_code ignored;
-  fs::remove(path, ignored);
-  if (s.ok()) spdlog::debug("event=flush_ingested seq={} file={}", flush_seq, path);
-  return s.ok() ? std::string() : "writing the flush file: " + s.ToString();
+  fs::remove(day_path, ignored);
+  fs::remove(total_path, ignored);
+  if (s.ok()) spdlog::debug("event=flush_ingested seq={} files={}", flush_seq, stem + "-{d,t}.sst");
+  return s.ok() ? std::string() : "writing the flush files: " + s.ToString();
 }
 
 void store::remove_stale_bulk_files(const std::string& dir) {
