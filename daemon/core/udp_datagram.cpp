@@ -12,40 +12,6 @@
 namespace pvc {
 namespace {
 
-// Collects hits and hands them to the shard a batch at a time.
-class batcher {
- public:
-  batcher(counter_shard& shard, udp_batch& batch) : shard_(shard), batch_(batch) {}
-  // Counts what is left; call once at the end.
-  void finish() {
-    if (n_ != 0) shard_.record_batch({batch_.hits.data(), n_}, transport::udp);
-    n_ = 0;
-  }
-  // Where the next slow-lane line may decode its ids.
-  hit_scratch& scratch() noexcept { return batch_.scratch[n_]; }
-  void add(const hit& h) {
-    batch_.hits[n_] = h;
-    if (++n_ == batch_.hits.size()) {
-      shard_.record_batch(batch_.hits, transport::udp);
-      n_ = 0;
-    }
-  }
-  // The slow lane: the format's own parser decides.
-  void parse(std::string_view line) {
-    const hit_result r = parse_udp_line(line, scratch());
-    if (r.ok) {
-      add(r.value);
-    } else {
-      shard_.reject(transport::udp, r.reason);
-    }
-  }
-
- private:
-  counter_shard& shard_;
-  udp_batch& batch_;
-  std::size_t n_ = 0;
-};
-
 #if defined(__SSE2__)
 
 // Fills the two masks for datagram bytes [0, size), size >= 1, and returns
@@ -155,18 +121,38 @@ bool take_plain_line(std::string_view d, const udp_batch& b, const line_shape& l
 
 }  // namespace
 
-void count_udp_datagram(std::string_view datagram, counter_shard& shard, udp_batch& batch) {
+void udp_counter::add(const hit& h) {
+  batch_.hits[waiting_] = h;
+  if (++waiting_ == batch_.hits.size()) finish();
+}
+
+void udp_counter::finish() {
+  if (waiting_ != 0) shard_.record_batch({batch_.hits.data(), waiting_}, transport::udp);
+  waiting_ = 0;
+}
+
+// The slow lane: the format's own parser decides. A decoded id lives in the
+// scratch of the batch slot the hit takes.
+void udp_counter::parse_slow(std::string_view line) {
+  const hit_result r = parse_udp_line(line, batch_.scratch[waiting_]);
+  if (r.ok) {
+    add(r.value);
+  } else {
+    shard_.reject(transport::udp, r.reason);
+  }
+}
+
+void udp_counter::count(std::string_view datagram) {
   if (datagram.empty()) {
     // Not even one line: a datagram must hold one or more.
-    shard.reject(transport::udp, reject_reason::malformed);
+    shard_.reject(transport::udp, reject_reason::malformed);
     return;
   }
-  batcher out(shard, batch);
 #if defined(__SSE2__)
   if (datagram.size() <= max_classified_datagram) {
-    const std::size_t words = classify(datagram, batch);
+    const std::size_t words = classify(datagram, batch_);
     const std::size_t size = datagram.size();
-    bit_cursor separators(batch.separators.data(), words);
+    bit_cursor separators(batch_.separators.data(), words);
     // The same split as for_each_udp_line: lines end at LF (the last one may
     // not), and one CR before the LF is not part of the line.
     for (std::size_t begin = 0; begin < size;) {
@@ -184,19 +170,23 @@ void count_udp_datagram(std::string_view datagram, counter_shard& shard, udp_bat
       const std::size_t lf = line.end;
       if (line.end > begin && datagram[line.end - 1] == '\r') --line.end;
       hit h;
-      if (take_plain_line(datagram, batch, line, h)) {
-        out.add(h);
+      if (take_plain_line(datagram, batch_, line, h)) {
+        add(h);
       } else {
-        out.parse(datagram.substr(begin, line.end - begin));
+        parse_slow(datagram.substr(begin, line.end - begin));
       }
       begin = lf + 1;
     }
-    out.finish();
     return;
   }
 #endif
-  for_each_udp_line(datagram, [&](std::string_view line) { out.parse(line); });
-  out.finish();
+  for_each_udp_line(datagram, [&](std::string_view line) { parse_slow(line); });
+}
+
+void count_udp_datagram(std::string_view datagram, counter_shard& shard, udp_batch& batch) {
+  udp_counter counter(shard, batch);
+  counter.count(datagram);
+  counter.finish();
 }
 
 }  // namespace pvc

@@ -40,9 +40,33 @@ struct udp_batch {
   std::array<std::uint64_t, mask_words> unusual;
 };
 
-// Parses every line of `datagram` and counts it into `shard`: valid lines go
-// in batches of up to counter_shard::max_batch through record_batch, invalid
-// ones are rejected with their reason. An empty datagram is one malformed hit.
+// Parses every line of each datagram given to count() and counts it into
+// `shard`: valid lines go in batches of up to counter_shard::max_batch
+// through record_batch, invalid ones are rejected with their reason. An
+// empty datagram is one malformed hit. Lines wait in `batch` until it is
+// full or finish() runs, so one recvmmsg batch of one-line datagrams is one
+// record_batch call; the datagrams' bytes must stay put until then.
+class udp_counter {
+ public:
+  udp_counter(counter_shard& shard, udp_batch& batch) : shard_(shard), batch_(batch) {}
+  udp_counter(const udp_counter&) = delete;
+  udp_counter& operator=(const udp_counter&) = delete;
+  ~udp_counter() { finish(); }
+
+  void count(std::string_view datagram);
+  // Counts the lines still waiting.
+  void finish();
+
+ private:
+  void add(const hit& h);
+  void parse_slow(std::string_view line);
+
+  counter_shard& shard_;
+  udp_batch& batch_;
+  std::size_t waiting_ = 0;
+};
+
+// One datagram on its own: udp_counter's count() then finish().
 void count_udp_datagram(std::string_view datagram, counter_shard& shard, udp_batch& batch);
 
 }  // namespace pvc
