@@ -37,7 +37,7 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
   }
   if (hits.size() > 1) {
     for (std::size_t i = 0; i < hits.size(); ++i)
-      table.prefetch_key(hashes[i]);
+      table.prefetch_key(hashes[i], hits[i].site.size() + hits[i].article.size());
   }
   std::size_t counted = 0;
   std::size_t inserted = 0;

@@ -1,32 +1,51 @@
 #include "core/delta_table.hpp"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
+#include <stdexcept>
 
 #include "core/hash.hpp"
 
 namespace pvc {
 
+namespace {
+
+// The index is the hash's top bits and the tag keeps the top 32, so a table
+// may have at most 2^32 slots (64 GiB of them: never reached in practice).
+constexpr unsigned max_index_bits = 32;
+
+unsigned shift_for(std::size_t slots) {
+  return 64u - static_cast<unsigned>(std::countr_zero(slots));
+}
+
+}  // namespace
+
 delta_table::delta_table(std::size_t initial_slots)
     : slots_(std::bit_ceil(initial_slots < 16 ? std::size_t{16} : initial_slots)),
       mask_(slots_.size() - 1),
+      shift_(shift_for(slots_.size())),
       seed_(process_hash_seed()) {}
 
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
                          std::string_view article, std::uint64_t n) {
+  // Ids are validated before they get here (at most 200 bytes each).
+  assert(site.size() <= 0xffff && article.size() <= 0xffff);
   // Keep the load factor at or below 3/4 so probes stay short.
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
-    i = h & mask_;
+    i = index_of(h);
     while (slots_[i].count != 0)
       i = (i + 1) & mask_;
   }
   slot& s = slots_[i];
-  s.hash = h;
   s.count = n;
   s.key_offset = static_cast<std::uint32_t>(keys_.size());
-  s.site_len = static_cast<std::uint16_t>(site.size());
-  s.article_len = static_cast<std::uint16_t>(article.size());
+  s.tag = tag_of(h);
+  const char header[header_bytes] = {
+      static_cast<char>(site.size() & 0xff), static_cast<char>(site.size() >> 8),
+      static_cast<char>(article.size() & 0xff), static_cast<char>(article.size() >> 8)};
+  keys_.insert(keys_.end(), header, header + header_bytes);
   keys_.insert(keys_.end(), site.begin(), site.end());
   keys_.insert(keys_.end(), article.begin(), article.end());
   ++size_;
@@ -34,17 +53,21 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
 }
 
 void delta_table::grow() {
+  if (64u - shift_ >= max_index_bits) throw std::length_error("delta_table: too many keys");
   std::vector<slot> bigger(slots_.size() * 2);
-  std::size_t mask = bigger.size() - 1;
+  const std::size_t mask = bigger.size() - 1;
+  const unsigned shift = shift_ - 1;
   for (const slot& s : slots_) {
     if (s.count == 0) continue;
-    std::size_t i = s.hash & mask;
+    // The top bits of the hash, from the tag: the same index a full hash gives.
+    std::size_t i = static_cast<std::size_t>((std::uint64_t{s.tag} << 32) >> shift);
     while (bigger[i].count != 0)
       i = (i + 1) & mask;
     bigger[i] = s;
   }
   slots_.swap(bigger);
   mask_ = mask;
+  shift_ = shift;
 }
 
 void delta_table::reset(std::int32_t day) {

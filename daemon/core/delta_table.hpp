@@ -1,9 +1,10 @@
 #pragma once
 // Counts for (site, article) keys gathered by one I/O thread for one local
-// day between two flushes. Open addressing with linear probing over 24-byte
-// slots; key bytes live in one arena. `reset` keeps both allocations, so a
-// table reused across flushes stops allocating once it has seen its busiest
-// interval: a hit for a key already present costs a hash, a probe and an add.
+// day between two flushes. Open addressing with linear probing over 16-byte
+// slots (four to a cache line, never split across two); key bytes live in
+// one arena. `reset` keeps both allocations, so a table reused across
+// flushes stops allocating once it has seen its busiest interval: a hit for
+// a key already present costs a hash, a probe and an add.
 //
 // Not thread-safe: one thread writes it; it is handed to the flusher whole.
 #include <cstdint>
@@ -37,11 +38,12 @@ class delta_table {
   template <class Admit>
   add_result add_hashed(std::uint64_t h, std::string_view site, std::string_view article,
                         std::uint64_t n, Admit&& admit) {
-    std::size_t i = h & mask_;
+    const std::uint32_t tag = tag_of(h);
+    std::size_t i = index_of(h);
     for (;;) {
       slot& s = slots_[i];
       if (s.count == 0) break;
-      if (s.hash == h && matches(s, site, article)) {
+      if (s.tag == tag && matches(s, site, article)) {
         s.count += n;
         total_ += n;
         return add_result::added;
@@ -58,22 +60,19 @@ class delta_table {
     return hash_key(site, article, seed_);
   }
 
-  // Cache warming for a coming add_hashed(h, ...), in two steps so that a
-  // batch overlaps its misses: prefetch_slot(h) for every key of the batch,
-  // then prefetch_key(h) for every key. prefetch_key reads the slot (a real
-  // load: it waits if the slot has not arrived yet) to find the key bytes the
-  // probe will compare, and prefetches those. Neither changes the table.
-  void prefetch_slot(std::uint64_t h) const noexcept {
-    const slot* s = &slots_[h & mask_];
-    __builtin_prefetch(s);
-    __builtin_prefetch(reinterpret_cast<const char*>(s + 1) - 1);  // a slot may span two lines
-  }
-  void prefetch_key(std::uint64_t h) const noexcept {
-    const slot& s = slots_[h & mask_];
-    if (s.hash == h && s.count != 0) {
+  // Cache warming for a coming add_hashed(h, site, article, ...), in two
+  // steps so that a batch overlaps its misses: prefetch_slot(h) for every key
+  // of the batch, then prefetch_key(h, site.size() + article.size()) for
+  // every key. prefetch_key reads the slot (a real load: it waits if the slot
+  // has not arrived yet) to find the key bytes the probe will compare, and
+  // prefetches those. Neither changes the table.
+  void prefetch_slot(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[index_of(h)]); }
+  void prefetch_key(std::uint64_t h, std::size_t key_bytes) const noexcept {
+    const slot& s = slots_[index_of(h)];
+    if (s.tag == tag_of(h) && s.count != 0) {
       const char* k = keys_.data() + s.key_offset;
       __builtin_prefetch(k);
-      __builtin_prefetch(k + s.site_len + s.article_len - 1);
+      __builtin_prefetch(k + header_bytes + key_bytes - 1);
     }
   }
 
@@ -100,26 +99,48 @@ class delta_table {
         __builtin_prefetch(keys_.data() + slots_[i + ahead].key_offset);
       const slot& s = slots_[i];
       if (s.count == 0) continue;
-      const char* k = keys_.data() + s.key_offset;
-      fn(std::string_view(k, s.site_len), std::string_view(k + s.site_len, s.article_len), s.count);
+      const key_ref k = key_at(s);
+      fn(k.site, k.article, s.count);
     }
   }
 
  private:
   struct slot {
-    std::uint64_t hash;
-    std::uint64_t count;  // 0 marks an empty slot: a stored key always has count >= 1
-    std::uint32_t key_offset;
-    std::uint16_t site_len;
-    std::uint16_t article_len;
+    std::uint64_t count;       // 0 marks an empty slot: a stored key always has count >= 1
+    std::uint32_t key_offset;  // where the key's record starts in keys_
+    // The hash's top 32 bits. The slot index is the hash's top bits too (at
+    // most 32 of them), so growing re-places a slot from its tag alone,
+    // without reading or hashing its key again.
+    std::uint32_t tag;
   };
-  static_assert(sizeof(slot) == 24);
+  static_assert(sizeof(slot) == 16);
+
+  // A key's record in keys_: the two lengths (16 bits each, little-endian),
+  // then the site's bytes, then the article's.
+  static constexpr std::size_t header_bytes = 4;
+  struct key_ref {
+    std::string_view site, article;
+  };
+  key_ref key_at(const slot& s) const noexcept {
+    const auto* k = reinterpret_cast<const unsigned char*>(keys_.data() + s.key_offset);
+    const std::size_t site_len = k[0] | std::size_t{k[1]} << 8;
+    const std::size_t article_len = k[2] | std::size_t{k[3]} << 8;
+    const char* site = keys_.data() + s.key_offset + header_bytes;
+    return {{site, site_len}, {site + site_len, article_len}};
+  }
+
+  static std::uint32_t tag_of(std::uint64_t h) noexcept {
+    return static_cast<std::uint32_t>(h >> 32);
+  }
+  std::size_t index_of(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(h >> shift_);
+  }
 
   bool matches(const slot& s, std::string_view site, std::string_view article) const noexcept {
-    if (s.site_len != site.size() || s.article_len != article.size()) return false;
-    const char* k = keys_.data() + s.key_offset;
-    return bytes_equal(k, site.data(), site.size()) &&
-           bytes_equal(k + site.size(), article.data(), article.size());
+    const key_ref k = key_at(s);
+    return k.site.size() == site.size() && k.article.size() == article.size() &&
+           bytes_equal(k.site.data(), site.data(), site.size()) &&
+           bytes_equal(k.article.data(), article.data(), article.size());
   }
   // Stores a new key; `i` is the empty slot the probe for it ended on.
   void insert(std::size_t i, std::uint64_t h, std::string_view site, std::string_view article,
@@ -129,6 +150,7 @@ class delta_table {
   std::vector<slot> slots_;
   std::vector<char> keys_;
   std::size_t mask_;
+  unsigned shift_;  // 64 - log2(slot count)
   std::size_t size_ = 0;
   std::uint64_t total_ = 0;
   std::uint64_t seed_;
