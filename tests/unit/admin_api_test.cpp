@@ -262,5 +262,34 @@ TEST_F(AdminApiTest, ExportAndJobsRefuseUnknownHandles) {
   EXPECT_EQ(call({"GET", "/admin/v1/adjust"}).status, 405u);
 }
 
+TEST_F(AdminApiTest, AtMostFourExportsAreOpenAtOnce) {
+  // Each open export holds a RocksDB snapshot until it ends or idles out.
+  delta_table t;
+  t.reset(nov5);
+  for (const char* a : {"a", "b", "c"})
+    t.add("news", a, 1);
+  const std::vector<const delta_table*> tables = {&t};
+  ASSERT_EQ(db_->apply(tables, 1), "");
+  std::vector<std::string> cursors;
+  for (int i = 0; i < 4; ++i) {
+    const http_response r = call({"GET", "/admin/v1/export?limit=1"});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    cursors.push_back(field(r.body, "cursor"));
+    ASSERT_FALSE(cursors.back().empty()) << r.body;  // more rows: the export stays open
+  }
+  const http_response fifth = call({"GET", "/admin/v1/export?limit=1"});
+  EXPECT_EQ(fifth.status, 503u);
+  EXPECT_EQ(fifth.body, "too many exports in progress; try again in a minute\n");
+  // Reading one to its end closes it, and a new one may start.
+  std::string cursor = cursors[0];
+  for (int page = 0; !cursor.empty() && page < 10; ++page) {
+    const http_response r = call({"GET", "/admin/v1/export?limit=1&cursor=" + cursor});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    cursor = field(r.body, "cursor");
+  }
+  EXPECT_TRUE(cursor.empty());
+  EXPECT_EQ(call({"GET", "/admin/v1/export?limit=1"}).status, 200u);
+}
+
 }  // namespace
 }  // namespace pvc
