@@ -133,7 +133,7 @@ std::string flusher::flush_once() {
     tables.push_back(h.table.get());
     keys += h.table->size();
     views += h.table->total();
-    // Most flushes hold a handful of sites: the last one is checked first.
+    // Most deployments count one site or a few: the last row's site is checked first.
     std::string_view last_site;
     std::uint64_t* last_sum = nullptr;
     h.table->for_each([&](std::string_view site, std::string_view, std::uint64_t n) {

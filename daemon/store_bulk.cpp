@@ -11,6 +11,7 @@
 // ingest lands whole or not at all), so the flusher's exactly-once rule
 // holds unchanged. The file is synced before the ingest; RocksDB's log is
 // not needed for it.
+#include <fmt/ranges.h>
 #include <rocksdb/sst_file_writer.h>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -89,8 +91,9 @@ sorted_rows collect_sorted(std::span<const delta_table* const> tables) {
   for (const delta_table* t : tables)
     total += t->size();
   out.rows.reserve(total);
-  // Sites get ids in the order first seen; most flushes hold a handful of
-  // sites, so the last one is checked before the map.
+  // Sites get ids in the order first seen. Rows come in hash order, but most
+  // deployments count one site or a few, so a row's site is most often the
+  // last row's: that is checked before the map.
   std::unordered_map<std::string_view, std::uint32_t> site_ids;
   std::string_view last_site;
   std::uint32_t last_id = 0;
@@ -283,6 +286,18 @@ rocksdb::Status write_total_file(sorted_file& file, const sorted_rows& sorted) {
   return s.ok() ? file.finish() : s;
 }
 
+// Runs a flush file step, turning an exception (memory running out while
+// sorting or building keys) into a failed status: the flush then fails and
+// is retried like one that met a disk error, instead of ending the process.
+template <class Step>
+rocksdb::Status guarded(Step&& step) {
+  try {
+    return step();
+  } catch (const std::exception& e) {
+    return rocksdb::Status::Aborted(e.what());
+  }
+}
+
 }  // namespace
 
 std::string store::apply_as_file(std::span<const delta_table* const> tables,
@@ -295,42 +310,56 @@ std::string store::apply_as_file(std::span<const delta_table* const> tables,
   const std::string stem =
       impl_->dir + "/" + std::string(bulk_file_prefix) + std::to_string(flush_seq);
   const std::string day_path = stem + "-d.sst", total_path = stem + "-t.sst";
+  std::vector<std::string> files = {day_path};
   rocksdb::Status s;
   {
     // Under the write mutex from the disk check on: RocksDB writes the files.
     std::lock_guard lock(impl_->write_mutex);
     if (auto why = impl_->ready_for_write(); !why.empty()) return why;
-    const sorted_rows sorted = collect_sorted(tables);
-    sorted_file day_file(impl_->db_options, extra, "", "T");
-    sorted_file total_file(impl_->db_options, extra, "T", "");
-    // RocksDB refuses an empty file; the T range is empty only for a flush
-    // of no counts and no widget keys there.
-    const bool with_total = !sorted.rows.empty() || total_file.has_extras();
-    rocksdb::Status total_status;
-    std::thread total_writer;
-    if (with_total) {
-      total_writer = std::thread([&] {
-        total_status = total_file.open(total_path);
-        if (total_status.ok()) total_status = write_total_file(total_file, sorted);
-      });
-    }
-    s = day_file.open(day_path);
-    if (s.ok()) s = write_day_file(day_file, sorted, flush_seq);
-    if (with_total) total_writer.join();
-    if (s.ok()) s = total_status;
-    if (s.ok()) {
-      std::vector<std::string> files = {day_path};
-      if (with_total) files.push_back(total_path);
+    s = guarded([&] {
+      const sorted_rows sorted = collect_sorted(tables);
+      sorted_file day_file(impl_->db_options, extra, "", "T");
+      sorted_file total_file(impl_->db_options, extra, "T", "");
+      // RocksDB refuses an empty file; the T range is empty only for a flush
+      // of no counts and no widget keys there.
+      const bool with_total = !sorted.rows.empty() || total_file.has_extras();
+      auto write_total = [&] {
+        return guarded([&] {
+          const rocksdb::Status opened = total_file.open(total_path);
+          return opened.ok() ? write_total_file(total_file, sorted) : opened;
+        });
+      };
+      rocksdb::Status total_status;
+      std::jthread total_writer;  // joined before the locals it reads go, even on a throw
+      if (with_total) {
+        files.push_back(total_path);
+        try {
+          total_writer = std::jthread([&] { total_status = write_total(); });
+        } catch (const std::system_error&) {
+          // No thread to be had: the T file is written after the day file.
+        }
+      }
+      rocksdb::Status day_status = day_file.open(day_path);
+      if (day_status.ok()) day_status = write_day_file(day_file, sorted, flush_seq);
+      if (total_writer.joinable()) {
+        total_writer.join();
+      } else if (with_total && day_status.ok()) {
+        total_status = write_total();
+      }
+      if (!day_status.ok()) return day_status;
+      if (!total_status.ok()) return total_status;
       rocksdb::IngestExternalFileOptions io;
       io.move_files = true;  // hard links: the files are in the data dir already
-      s = impl_->db->IngestExternalFile(files, io);
-      impl_->note_write(s);
-    }
+      const rocksdb::Status ingested = impl_->db->IngestExternalFile(files, io);
+      impl_->note_write(ingested);
+      return ingested;
+    });
   }
   std::error_code ignored;
   fs::remove(day_path, ignored);
   fs::remove(total_path, ignored);
-  if (s.ok()) spdlog::debug("event=flush_ingested seq={} files={}", flush_seq, stem + "-{d,t}.sst");
+  if (s.ok())
+    spdlog::debug("event=flush_ingested seq={} files={}", flush_seq, fmt::join(files, ","));
   return s.ok() ? std::string() : "writing the flush files: " + s.ToString();
 }
 

@@ -35,6 +35,8 @@ constexpr int batches_per_wake = 16;
 // message cost ~8% of the listener's CPU (perf: __sock_recv_cmsgs), and the
 // metric only needs to be fresh to a scrape interval.
 constexpr auto drop_check_interval = std::chrono::milliseconds(100);
+// The pause before receiving again after a failed receive.
+constexpr auto retry_after_error = std::chrono::milliseconds(100);
 
 class worker {
  public:
@@ -45,6 +47,7 @@ class worker {
       : socket_(ctx),
         shard_(shard),
         drop_timer_(ctx),
+        retry_timer_(ctx),
         reports_drops_(reports_drops),
         first_(max_datagram),
         buffers_(batch_size * max_datagram) {
@@ -69,6 +72,7 @@ class worker {
     drain(4096);  // what the kernel already holds was sent before the stop (bounded: a sender may
                   // not stop)
     drop_timer_.cancel();
+    retry_timer_.cancel();
     if (reports_drops_) read_drops();
     error_code ignored;
     socket_.close(ignored);
@@ -82,12 +86,21 @@ class worker {
   // listener's CPU at one hit per datagram (perf: do_epoll_ctl).
   void wait() {
     socket_.async_receive(asio::buffer(first_), [this](error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted || (ec && stopping_)) return;
       if (ec) {
-        if (ec != asio::error::operation_aborted && !stopping_)
-          spdlog::error("event=udp_receive_failed error=\"{}\"", ec.message());
+        // A failed receive (ENOMEM, say) does not end the listener: it
+        // tries again shortly, without spinning on a persistent error.
+        spdlog::error("event=udp_receive_failed error=\"{}\" retry_in_ms={}", ec.message(),
+                      retry_after_error.count());
+        retry_timer_.expires_after(retry_after_error);
+        retry_timer_.async_wait([this](error_code timer_ec) {
+          if (!timer_ec && !stopping_) wait();
+        });
         return;
       }
-      // Counted even when stopping: it was received (stop() drained the queue before it).
+      // Received by the reactor before stop() ran, when the handler runs
+      // after it: counted, as main() runs the handlers still queued before
+      // the final flush (io_threads::run_leftovers).
       shard_.stats().udp_datagrams.add(1);
       count_udp_datagram({first_.data(), n}, shard_, batch_);
       if (stopping_) return;
@@ -133,6 +146,7 @@ class worker {
   udp::socket socket_;
   counter_shard& shard_;
   asio::steady_timer drop_timer_;
+  asio::steady_timer retry_timer_;
   bool reports_drops_;
   std::vector<char> first_;  // the datagram that ends a wait
   std::vector<char> buffers_;

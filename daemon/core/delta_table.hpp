@@ -105,7 +105,7 @@ class delta_table {
   }
 
  private:
-  struct slot {
+  struct alignas(16) slot {    // 16-aligned (as new[] returns): never split across two lines
     std::uint64_t count;       // 0 marks an empty slot: a stored key always has count >= 1
     std::uint32_t key_offset;  // where the key's record starts in keys_
     // The hash's top 32 bits. The slot index is the hash's top bits too (at

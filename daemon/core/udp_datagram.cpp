@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "core/ids.hpp"
 #if defined(__SSE2__)
@@ -127,8 +128,10 @@ void udp_counter::add(const hit& h) {
 }
 
 void udp_counter::finish() {
-  if (waiting_ != 0) shard_.record_batch({batch_.hits.data(), waiting_}, transport::udp);
-  waiting_ = 0;
+  // Emptied first: if record_batch throws part-way (out of memory), the
+  // hits it counted are not offered again.
+  const std::size_t n = std::exchange(waiting_, 0);
+  if (n != 0) shard_.record_batch({batch_.hits.data(), n}, transport::udp);
 }
 
 // The slow lane: the format's own parser decides. A decoded id lives in the

@@ -45,13 +45,14 @@ struct udp_batch {
 // through record_batch, invalid ones are rejected with their reason. An
 // empty datagram is one malformed hit. Lines wait in `batch` until it is
 // full or finish() runs, so one recvmmsg batch of one-line datagrams is one
-// record_batch call; the datagrams' bytes must stay put until then.
+// record_batch call; the datagrams' bytes must stay put until then. Call
+// finish() after the last count(): the destructor does not count (it may
+// run while an exception unwinds, after part of a batch was counted).
 class udp_counter {
  public:
   udp_counter(counter_shard& shard, udp_batch& batch) : shard_(shard), batch_(batch) {}
   udp_counter(const udp_counter&) = delete;
   udp_counter& operator=(const udp_counter&) = delete;
-  ~udp_counter() { finish(); }
 
   void count(std::string_view datagram);
   // Counts the lines still waiting.

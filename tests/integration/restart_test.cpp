@@ -243,13 +243,18 @@ TEST_F(restart_test, LargeFinalFlushIsIngestedAsAFileAndReadsBackExact) {
     EXPECT_NE(log.find("keys=" + std::to_string(keys) + " "), std::string::npos) << log;
     EXPECT_NE(log.find("event=flush_ingested seq=1 "), std::string::npos) << log;
   }
-  // What a crash between writing and ingesting a flush file leaves behind.
-  const auto stale = data_dir() / "pvcd-flush-999.sst";
-  std::ofstream(stale) << "half-written";
+  // What a crash between writing and ingesting a flush's files leaves
+  // behind (and a name from before flushes wrote two files).
+  const std::vector<std::filesystem::path> stale = {data_dir() / "pvcd-flush-998-d.sst",
+                                                    data_dir() / "pvcd-flush-998-t.sst",
+                                                    data_dir() / "pvcd-flush-999.sst"};
+  for (const auto& path : stale)
+    std::ofstream(path) << "half-written";
   {
     daemon_process d;
     ASSERT_TRUE(d.start(options())) << d.error();
-    EXPECT_FALSE(std::filesystem::exists(stale)) << "a stale flush file survived the start";
+    for (const auto& path : stale)
+      EXPECT_FALSE(std::filesystem::exists(path)) << path << ": a stale flush file survived";
     std::vector<std::string> ids;
     for (int k = 0; k < keys; ++k)
       ids.push_back(id(k));

@@ -303,7 +303,14 @@ TEST(StoreBulkFlush, LeavesTheSameKeysAsABatch) {
   auto next_day = make_table(dec1, {{"blog", "a", 5}, {"news", "y", 6}, {"blog", "", 1}});
   auto later = make_table(dec1, {{"blog", "a", 1}, {"zz", "/x?y=1", 9}});
   key_writes widget;
-  widget.put = {{"v/sketch/blog", "abc"}, {"0first", "x"}, {"zlast", "y"}, {"v/gone", "z"}};
+  // Widget keys on both sides of the two files' boundary at "T", and on it.
+  widget.put = {{"v/sketch/blog", "abc"},
+                {"0first", "x"},
+                {"zlast", "y"},
+                {"v/gone", "z"},
+                {"T", "t"},
+                {"Szz", "s"},
+                {"T\x01", "u"}};
   widget.erase = {"v/gone", "v/never-there"};
   const std::vector<std::vector<const delta_table*>> flushes = {
       {shard0.get(), shard1.get(), next_day.get()}, {later.get()}};  // the second adds on top
@@ -334,8 +341,9 @@ TEST(StoreBulkFlush, RandomFlushesLeaveTheSameKeysAsABatch) {
   for (int round = 0; round < 5; ++round) {
     auto a = random_table(nov30, 400), b = random_table(nov30, 400), c = random_table(dec1, 400);
     auto d = random_table(dec1, 400);
-    const std::vector<std::vector<const delta_table*>> flushes = {{a.get(), b.get(), c.get()},
-                                                                  {d.get()}};
+    auto before_1970 = random_table(from_civil({1969, 12, 31}), 100);  // a negative day number
+    const std::vector<std::vector<const delta_table*>> flushes = {
+        {a.get(), b.get(), c.get(), before_1970.get()}, {d.get()}};
     const auto batch = contents_after(flushes, 1'000'000);
     ASSERT_FALSE(batch.empty());
     EXPECT_EQ(contents_after(flushes, 1), batch) << "round " << round;
