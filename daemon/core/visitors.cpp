@@ -27,11 +27,11 @@ std::size_t visitor_counter::shard_cache::hash::operator()(std::string_view s) c
   return hash_bytes(s, process_hash_seed());
 }
 
+// Online buckets are a tenth of the window, so "online" spans the window
+// plus at most a tenth.
 visitor_counter::visitor_counter(std::size_t threads, std::chrono::seconds online_window,
                                  salt_fn make_salt)
-    : window_(online_window),
-      // A tenth of the window, so "online" spans the window plus at most a tenth.
-      bucket_seconds_(std::max<std::int64_t>(1, (online_window.count() + 9) / 10)),
+    : bucket_seconds_(std::max<std::int64_t>(1, (online_window.count() + 9) / 10)),
       make_salt_(make_salt) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
     caches_.push_back(std::make_unique<shard_cache>());

@@ -179,7 +179,6 @@ class visitor_counter {
   void collect_slot(site_state& s, period_sketch& slot, std::int32_t current, bool is_day,
                     bool everything, key_writes& out);
 
-  std::chrono::seconds window_;
   std::int64_t bucket_seconds_;
   salt_fn make_salt_;
   std::array<salt_slot, 2> day_salts_;

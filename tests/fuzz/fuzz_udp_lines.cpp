@@ -9,7 +9,8 @@
 //   - an accepted line, written back as "SITE ARTICLE COUNT" with every id
 //     byte %-encoded, parses to the same hit;
 //   - count_udp_datagram (the listener's fast lane) leaves a shard exactly as
-//     the lines above, recorded one by one, do: same counts, same refusals.
+//     the lines above, recorded one by one, do: same counts, same refusals;
+//     and so does one udp_counter given the datagram's two halves.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,20 @@ shard_view observe(counter_shard& shard) {
   }
   std::sort(std::get<0>(v).begin(), std::get<0>(v).end());
   return v;
+}
+
+// The reference: a datagram's lines parsed and recorded one at a time.
+void record_line_by_line(std::string_view datagram, counter_shard& shard) {
+  if (datagram.empty()) shard.reject(transport::udp, reject_reason::malformed);
+  for_each_udp_line(datagram, [&](std::string_view line) {
+    hit_scratch scratch;
+    const hit_result r = parse_udp_line(line, scratch);
+    if (r.ok) {
+      shard.record(r.value, transport::udp);
+    } else {
+      shard.reject(transport::udp, r.reason);
+    }
+  });
 }
 
 }  // namespace
@@ -99,16 +114,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   site_registry fast_sites(2), slow_sites(2);
   counter_table fast(1, fast_sites, 20787), slow(1, slow_sites, 20787);
   count_udp_datagram(datagram, fast.shard(0), *batch);
-  if (datagram.empty()) slow.shard(0).reject(transport::udp, reject_reason::malformed);
-  for_each_udp_line(datagram, [&](std::string_view line) {
-    hit_scratch scratch;
-    const hit_result r = parse_udp_line(line, scratch);
-    if (r.ok) {
-      slow.shard(0).record(r.value, transport::udp);
-    } else {
-      slow.shard(0).reject(transport::udp, r.reason);
-    }
-  });
+  record_line_by_line(datagram, slow.shard(0));
   FUZZ_CHECK(observe(fast.shard(0)) == observe(slow.shard(0)));
+
+  // The same bytes as two datagrams, cut in the middle, through one
+  // udp_counter (as the listener counts one recvmmsg batch: hits and decoded
+  // ids wait in the batch across datagrams), against their lines one by one.
+  const std::size_t cut = datagram.size() / 2;
+  const std::string_view halves[] = {datagram.substr(0, cut), datagram.substr(cut)};
+  site_registry together_sites(2), apart_sites(2);
+  counter_table together(1, together_sites, 20787), apart(1, apart_sites, 20787);
+  udp_counter counter(together.shard(0), *batch);
+  for (std::string_view half : halves) {
+    counter.count(half);
+    record_line_by_line(half, apart.shard(0));
+  }
+  counter.finish();
+  FUZZ_CHECK(observe(together.shard(0)) == observe(apart.shard(0)));
   return 0;
 }
