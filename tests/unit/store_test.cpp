@@ -350,6 +350,37 @@ TEST(StoreBulkFlush, RandomFlushesLeaveTheSameKeysAsABatch) {
   }
 }
 
+TEST(StoreBulkFlush, AFailedFileLeavesNothingAndTheRetryLands) {
+  // The all-time file cannot be created (a directory holds its name): the
+  // day file, written fine, must not be ingested alone, and a retry of the
+  // same flush must land whole, as the flusher's exactly-once rule assumes.
+  auto today = make_table(dec1, {{"blog", "a", 3}, {"news", "b", 4}});
+  const std::vector<const delta_table*> tables = {today.get()};
+  test::temp_dir dir;
+  std::string error;
+  auto db = store::open(dir.str(), store_options{.sync = false, .bulk_flush_min_keys = 1}, error);
+  ASSERT_NE(db, nullptr) << error;
+  std::filesystem::create_directory(dir.path() / "pvcd-flush-1-t.sst");
+  EXPECT_NE(db->apply(tables, 1), "");
+  std::uint64_t seq = 99;
+  ASSERT_TRUE(db->last_flush_seq(seq));
+  EXPECT_EQ(seq, 0u);  // nothing of the flush landed
+  store_contents after_failure;
+  ASSERT_EQ(db->scan_prefix("", [&](std::string_view k,
+                                    std::string_view v) { after_failure.emplace_back(k, v); }),
+            "");
+  EXPECT_TRUE(after_failure.empty());
+  for (const auto& e : std::filesystem::directory_iterator(dir.str()))
+    EXPECT_FALSE(e.path().filename().string().starts_with("pvcd-flush-")) << e.path();
+
+  ASSERT_EQ(db->apply(tables, 1), "");  // the (empty) directory went with the cleanup
+  store_contents retried;
+  ASSERT_EQ(db->scan_prefix(
+                "", [&](std::string_view k, std::string_view v) { retried.emplace_back(k, v); }),
+            "");
+  EXPECT_EQ(retried, contents_after({tables}, 1'000'000));
+}
+
 TEST(StoreBulkFlush, CountsMatchThroughTheReadApi) {
   test::temp_dir dir;
   std::string error;
