@@ -480,6 +480,13 @@ admin_api::admin_api(store& db, counter_table& table, const flusher& flush, toke
   impl_->worker = std::thread([m = impl_.get()] { m->run_worker(); });
 }
 
+void admin_api::set_idle_limits(std::chrono::milliseconds export_after,
+                                std::chrono::milliseconds import_after) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->idle.export_after = export_after;
+  impl_->idle.import_after = import_after;
+}
+
 admin_api::~admin_api() {
   {
     std::lock_guard lock(impl_->mutex);

@@ -36,6 +36,7 @@
 //
 // Thread-safety: handlers run on any I/O thread; state is behind a mutex
 // (admin requests are rare: no lock is on the hit path).
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -63,6 +64,11 @@ class admin_api {
   ~admin_api();  // stops the worker: a running backup is asked to stop
   admin_api(const admin_api&) = delete;
   admin_api& operator=(const admin_api&) = delete;
+
+  // How long an export or an import may sit idle before it is dropped
+  // (default 60 s and 10 min). Tests shorten them.
+  void set_idle_limits(std::chrono::milliseconds export_after,
+                       std::chrono::milliseconds import_after);
 
   // Registers the routes above (add_admin_routes calls it).
   void add_routes(router& r);

@@ -109,6 +109,11 @@ struct admin_api::impl {
   std::uint64_t next_job = 1;
   std::optional<import_session> import;
   std::map<std::string, export_session, std::less<>> exports;
+  // Sessions idle this long are dropped (checked once a second).
+  struct idle_limits {
+    steady::duration export_after = std::chrono::seconds(60);
+    steady::duration import_after = std::chrono::minutes(10);
+  } idle;
   std::deque<ingest_sample> samples;  // one a second, the last minute
   std::mt19937_64 random{std::random_device{}()};
   std::thread worker;

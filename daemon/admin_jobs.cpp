@@ -15,11 +15,10 @@
 namespace pvc {
 namespace {
 
-// An import with no chunk for this long may be replaced by a new one; after
-// ten minutes it is dropped anyway (pvctl died mid-upload).
+// An import with no chunk for this long may be replaced by a new one; it
+// is dropped after impl::idle_limits::import_after anyway (pvctl died
+// mid-upload).
 constexpr auto import_takeover_after = std::chrono::seconds(60);
-constexpr auto import_expires_after = std::chrono::minutes(10);
-constexpr auto export_expires_after = std::chrono::seconds(60);
 // Jobs kept for /admin/v1/jobs after they end.
 constexpr std::size_t recent_jobs = 32;
 constexpr std::size_t max_queued_jobs = 4;
@@ -63,12 +62,12 @@ std::string admin_api::impl::submit(std::string kind,
 void admin_api::impl::expire_sessions() {
   const auto now = steady::now();
   for (auto it = exports.begin(); it != exports.end();) {
-    it = now - it->second.last_active > export_expires_after ? exports.erase(it) : std::next(it);
+    it = now - it->second.last_active > idle.export_after ? exports.erase(it) : std::next(it);
   }
   if (import && !import->busy && !import->committing &&
-      now - import->last_active > import_expires_after) {
-    spdlog::warn("event=import_expired import={} rows={} reason=no_chunk_for_10m", import->id,
-                 import->rows);
+      now - import->last_active > idle.import_after) {
+    spdlog::warn("event=import_expired import={} rows={} idle_s={}", import->id, import->rows,
+                 std::chrono::duration_cast<std::chrono::seconds>(idle.import_after).count());
     if (auto err = db.discard_import(import->id); !err.empty()) {
       spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
     }

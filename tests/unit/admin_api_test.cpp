@@ -291,5 +291,31 @@ TEST_F(AdminApiTest, AtMostFourExportsAreOpenAtOnce) {
   EXPECT_EQ(call({"GET", "/admin/v1/export?limit=1"}).status, 200u);
 }
 
+TEST_F(AdminApiTest, IdleExportsAndImportsAreDropped) {
+  // The worker drops idle sessions once a second; the limits are shortened.
+  api_->set_idle_limits(std::chrono::milliseconds(200), std::chrono::milliseconds(200));
+  delta_table t;
+  t.reset(nov5);
+  for (const char* a : {"a", "b"})
+    t.add("news", a, 1);
+  const std::vector<const delta_table*> tables = {&t};
+  ASSERT_EQ(db_->apply(tables, 1), "");
+  const std::string cursor = field(call({"GET", "/admin/v1/export?limit=1"}).body, "cursor");
+  ASSERT_FALSE(cursor.empty());
+  const std::string import =
+      field(call({"POST", "/admin/v1/import/start?mode=add"}).body, "import");
+  ASSERT_EQ(import.size(), 16u);
+  // Left alone for longer than the limit and a worker round.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const http_response page = call({"GET", "/admin/v1/export?limit=1&cursor=" + cursor});
+  EXPECT_EQ(page.status, 404u);
+  EXPECT_EQ(page.body, "export expired (idle for over a minute); start it again\n");
+  const http_response chunk = call(
+      {"POST", "/admin/v1/import/chunk?id=" + import + "&line=1", "127.0.0.1", {}, "news,a,1\n"});
+  EXPECT_EQ(chunk.status, 404u);
+  // A new import may start at once: the dropped one no longer holds the slot.
+  EXPECT_EQ(call({"POST", "/admin/v1/import/start?mode=add"}).status, 200u);
+}
+
 }  // namespace
 }  // namespace pvc
