@@ -206,9 +206,10 @@ class sorted_file {
 // Emits `rows` (sorted by site, then article; equal pairs adjacent) as
 // <prefix><site> with the site's sum, then <prefix><site>0x00<article> for
 // each article, equal pairs summed: the key order of the D and T ranges.
-template <class Emit>
+// on_site(site, sum) hears each site's sum as it is emitted.
+template <class Emit, class OnSite>
 rocksdb::Status emit_site_runs(std::span<const row> rows, std::span<const std::string_view> sites,
-                               keys::key_buffer& key, Emit&& emit) {
+                               keys::key_buffer& key, Emit&& emit, OnSite&& on_site) {
   for (std::size_t i = 0; i < rows.size();) {
     const std::uint32_t rank = rows[i].site();
     const std::string_view site = sites[rank];
@@ -216,6 +217,7 @@ rocksdb::Status emit_site_runs(std::span<const row> rows, std::span<const std::s
     std::uint64_t site_sum = 0;
     for (; site_end < rows.size() && rows[site_end].site() == rank; ++site_end)
       site_sum += rows[site_end].n;
+    on_site(site, site_sum);
     if (auto s = emit(key.site(site), site_sum); !s.ok()) return s;
     while (i < site_end) {
       const row& first = rows[i];
@@ -248,14 +250,10 @@ rocksdb::Status write_day_file(sorted_file& file, const sorted_rows& sorted,
     day_prefix.insert(day_prefix.begin(), 'D');
     keys::key_buffer day_key_buf(day_prefix);
     const std::span<const row> day_rows(rows.data() + i, day_end - i);
-    if (auto s = emit_site_runs(day_rows, sorted.sites, day_key_buf, merge); !s.ok()) return s;
     const std::string month = month_key(day);
-    for (std::size_t k = i; k < day_end;) {
-      const std::uint32_t rank = rows[k].site();
-      std::uint64_t& sum = months[{month, sorted.sites[rank]}];
-      for (; k < day_end && rows[k].site() == rank; ++k)
-        sum += rows[k].n;
-    }
+    auto add_to_month = [&](std::string_view site, std::uint64_t n) { months[{month, site}] += n; };
+    if (auto s = emit_site_runs(day_rows, sorted.sites, day_key_buf, merge, add_to_month); !s.ok())
+      return s;
     i = day_end;
   }
   for (const auto& [month_site, n] : months) {
@@ -271,17 +269,18 @@ rocksdb::Status write_day_file(sorted_file& file, const sorted_rows& sorted,
 // The T range: all-time, every day's rows together.
 rocksdb::Status write_total_file(sorted_file& file, const sorted_rows& sorted) {
   auto merge = [&](std::string_view key, std::uint64_t n) { return file.merge(key, n); };
+  auto ignore = [](std::string_view, std::uint64_t) {};
   keys::key_buffer total_key("T");
   const std::vector<row>& rows = sorted.rows;
   rocksdb::Status s;
   if (rows.empty() || rows.front().day() == rows.back().day()) {
-    s = emit_site_runs(rows, sorted.sites, total_key, merge);
+    s = emit_site_runs(rows, sorted.sites, total_key, merge, ignore);
   } else {
     // A flush that spans midnight: the same rows in (site, article) order,
     // on a copy, as the day file reads the day order at the same time.
     std::vector<row> by_site(rows);
     std::stable_sort(by_site.begin(), by_site.end(), row_order{sorted.common, false});
-    s = emit_site_runs(by_site, sorted.sites, total_key, merge);
+    s = emit_site_runs(by_site, sorted.sites, total_key, merge, ignore);
   }
   return s.ok() ? file.finish() : s;
 }
