@@ -37,9 +37,10 @@ TEST(HashBytes, EveryLengthAndEveryByteMatters) {
 }
 
 TEST(BytesEqual, EveryLengthAndEveryPosition) {
-  // Lengths around each load width (1, 4, 8 and the 8-byte loop), a
-  // difference at every position, and equal inputs at distinct addresses.
-  for (std::size_t n = 0; n <= 40; ++n) {
+  // Lengths around each load width (1, 4, 8, 16 and the 8- and 16-byte
+  // loops), a difference at every position, and equal inputs at distinct
+  // addresses.
+  for (std::size_t n = 0; n <= 70; ++n) {
     const std::string a(n, 'k');
     std::string b = a;
     EXPECT_TRUE(bytes_equal(a.data(), b.data(), n)) << n;
