@@ -59,6 +59,13 @@ class delta_table {
   std::uint64_t key_hash(std::string_view site, std::string_view article) const noexcept {
     return hash_key(site, article, seed_);
   }
+  // key_hash in two steps, for a batch whose hits mostly share a site: the
+  // site's part once, then each article's from it.
+  std::uint64_t site_hash(std::string_view site) const noexcept { return hash_bytes(site, seed_); }
+  static std::uint64_t key_hash_in_site(std::uint64_t site_hash,
+                                        std::string_view article) noexcept {
+    return hash_bytes(article, site_hash);
+  }
 
   // Cache warming for a coming add_hashed(h, site, article, ...), in two
   // steps so that a batch overlaps its misses: prefetch_slot(h) for every key

@@ -45,6 +45,19 @@ TEST(DeltaTable, NewTableIsEmpty) {
   EXPECT_TRUE(contents(t).empty());
 }
 
+TEST(DeltaTable, KeyHashInTwoStepsIsTheKeyHash) {
+  // counter_shard hashes a batch's shared site once (site_hash), then each
+  // article from it: the same hash as key_hash, or a key would take two slots.
+  const delta_table t;
+  for (const char* site : {"a", "news", "baochinhphu", "a-site-longer-than-sixteen-bytes"}) {
+    for (const char* article : {"/", "/a", "/tin-tuc/2026/11/bai-viet-1"}) {
+      EXPECT_EQ(delta_table::key_hash_in_site(t.site_hash(site), article),
+                t.key_hash(site, article))
+          << site << " " << article;
+    }
+  }
+}
+
 TEST(DeltaTable, KeysThatShareBytesStayDistinct) {
   // Site and article are one key together, but the split point matters.
   struct row {
