@@ -6,52 +6,10 @@
 #include <utility>
 
 #include "core/ids.hpp"
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "core/udp_classify.hpp"
 
 namespace pvc {
 namespace {
-
-#if defined(__SSE2__)
-
-// Fills the two masks for datagram bytes [0, size), size >= 1, and returns
-// how many words hold them.
-std::size_t classify(std::string_view d, udp_batch& b) {
-  const __m128i space = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n');
-  const char* p = d.data();
-  const std::size_t size = d.size();
-  const std::size_t words = (size + 63) / 64;
-  for (std::size_t w = 0; w < words; ++w) {
-    std::uint64_t separators = 0, unusual = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const std::size_t at = w * 64 + k * 16;
-      if (at >= size) break;
-      __m128i v;
-      if (size - at >= 16) {
-        v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
-      } else {
-        // The last few bytes, padded with 'x' (an ordinary id byte, so the
-        // padding sets no bit), never read past the datagram.
-        alignas(16) char tail[16];
-        std::memset(tail, 'x', sizeof tail);
-        std::memcpy(tail, p + at, size - at);
-        v = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
-      }
-      const __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, lf));
-      // The id rule's classes (ids.hpp); the separators are invisible bytes
-      // too, and are masked out again.
-      const __m128i odd = _mm_or_si128(detail::invisible_bytes16(v), detail::escape_bytes16(v));
-      separators |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(sep))} << (k * 16);
-      unusual |=
-          std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_andnot_si128(sep, odd)))}
-          << (k * 16);
-    }
-    b.separators[w] = separators;
-    b.unusual[w] = unusual;
-  }
-  return words;
-}
 
 // The set bits of a mask, in order.
 class bit_cursor {
@@ -99,14 +57,16 @@ struct line_shape {
 // The fast lane: true with `h` filled when the line is plainly
 // "SITE ARTICLE [COUNT]" (one space each, no byte needing a closer look, ids
 // within 200 bytes, a valid COUNT); false when parse_udp_line must decide.
-bool take_plain_line(std::string_view d, const udp_batch& b, const line_shape& l, hit& h) {
+// `any_unusual`: whether the datagram has any unusual byte at all.
+bool take_plain_line(std::string_view d, const udp_batch& b, bool any_unusual, const line_shape& l,
+                     hit& h) {
   if (l.spaces == 0 || l.spaces > 2) return false;
   const std::size_t sp1 = l.space[0];
   const std::size_t article_end = l.spaces == 2 ? l.space[1] : l.end;
   if (sp1 == l.begin || article_end == sp1 + 1) return false;
   if (sp1 - l.begin > max_id_bytes || article_end - sp1 - 1 > max_id_bytes) return false;
   // The whole line, COUNT too: an unusual byte there fails parse_count anyway.
-  if (any_bit(b.unusual.data(), l.begin, l.end)) return false;
+  if (any_unusual && any_bit(b.unusual.data(), l.begin, l.end)) return false;
   std::uint32_t count = 1;
   if (l.spaces == 2 &&
       !parse_count(d.substr(article_end + 1, l.end - article_end - 1), max_hit_count, count)) {
@@ -118,12 +78,9 @@ bool take_plain_line(std::string_view d, const udp_batch& b, const line_shape& l
   return true;
 }
 
-#endif  // __SSE2__
-
 }  // namespace
 
-void udp_counter::add(const hit& h) {
-  batch_.hits[waiting_] = h;
+void udp_counter::add() {
   if (++waiting_ == batch_.hits.size()) finish();
 }
 
@@ -139,7 +96,8 @@ void udp_counter::finish() {
 void udp_counter::parse_slow(std::string_view line) {
   const hit_result r = parse_udp_line(line, batch_.scratch[waiting_]);
   if (r.ok) {
-    add(r.value);
+    batch_.hits[waiting_] = r.value;
+    add();
   } else {
     shard_.reject(transport::udp, r.reason);
   }
@@ -151,10 +109,11 @@ void udp_counter::count(std::string_view datagram) {
     shard_.reject(transport::udp, reject_reason::malformed);
     return;
   }
-#if defined(__SSE2__)
-  if (datagram.size() <= max_classified_datagram) {
-    const std::size_t words = classify(datagram, batch_);
+  if (classifier_ != byte_classifier::none && datagram.size() <= max_classified_datagram) {
     const std::size_t size = datagram.size();
+    const std::size_t words = (size + 63) / 64;
+    const bool any_unusual =
+        classify_bytes(classifier_, datagram, batch_.separators.data(), batch_.unusual.data());
     bit_cursor separators(batch_.separators.data(), words);
     // The same split as for_each_udp_line: lines end at LF (the last one may
     // not), and one CR before the LF is not part of the line.
@@ -172,9 +131,9 @@ void udp_counter::count(std::string_view datagram) {
       }
       const std::size_t lf = line.end;
       if (line.end > begin && datagram[line.end - 1] == '\r') --line.end;
-      hit h;
-      if (take_plain_line(datagram, batch_, line, h)) {
-        add(h);
+      // Parsed straight into the batch's next place; it counts once add()ed.
+      if (take_plain_line(datagram, batch_, any_unusual, line, batch_.hits[waiting_])) {
+        add();
       } else {
         parse_slow(datagram.substr(begin, line.end - begin));
       }
@@ -182,7 +141,6 @@ void udp_counter::count(std::string_view datagram) {
     }
     return;
   }
-#endif
   for_each_udp_line(datagram, [&](std::string_view line) { parse_slow(line); });
 }
 

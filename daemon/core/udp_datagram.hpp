@@ -4,8 +4,8 @@
 // daemon's own code.
 //
 // Two lanes with one meaning. The fast lane classifies the datagram's bytes
-// 16 at a time into bit masks (separators: space or LF; "needs a closer
-// look") and walks the separators' bits to split lines and fields: no
+// into bit masks (udp_classify.hpp: separators, and bytes that need a closer
+// look) and walks the separators' bits to split lines and fields: no
 // per-line scan, no copy, the ids point into the datagram. A line it cannot take as it stands (an
 // escape, a bad byte, a wrong field count, an id too long, a bad COUNT, an empty line) goes to
 // parse_udp_line, the one definition of the format, which accepts or refuses it with its reason.
@@ -17,6 +17,7 @@
 
 #include "core/counter_table.hpp"
 #include "core/hit_parser.hpp"
+#include "core/udp_classify.hpp"
 
 namespace pvc {
 
@@ -50,7 +51,9 @@ struct udp_batch {
 // run while an exception unwinds, after part of a batch was counted).
 class udp_counter {
  public:
-  udp_counter(counter_shard& shard, udp_batch& batch) : shard_(shard), batch_(batch) {}
+  udp_counter(counter_shard& shard, udp_batch& batch,
+              byte_classifier classifier = best_byte_classifier())
+      : shard_(shard), batch_(batch), classifier_(classifier) {}
   udp_counter(const udp_counter&) = delete;
   udp_counter& operator=(const udp_counter&) = delete;
 
@@ -59,11 +62,13 @@ class udp_counter {
   void finish();
 
  private:
-  void add(const hit& h);
+  // Takes batch_.hits[waiting_], filled by the caller, into the batch.
+  void add();
   void parse_slow(std::string_view line);
 
   counter_shard& shard_;
   udp_batch& batch_;
+  byte_classifier classifier_;
   std::size_t waiting_ = 0;
 };
 
