@@ -32,21 +32,26 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
     start_day(today);
   delta_table& table = *active_;
   std::array<std::uint64_t, max_batch> hashes;
-  // A datagram's lines nearly always name one site: its hash is reused
-  // while the next hit's site is the same (a compare costs less).
+  std::array<std::uint32_t, max_batch> site_numbers;
+  // A datagram's lines nearly always name one site: its hash and its number
+  // in the table are reused while the next hit's site is the same (a
+  // compare costs less).
   std::string_view site = hits[0].site;
   std::uint64_t site_hash = table.site_hash(site);
+  std::uint32_t site_number = table.find_site(site);
   for (std::size_t i = 0; i < hits.size(); ++i) {
     if (!same_id(hits[i].site, site)) [[unlikely]] {
       site = hits[i].site;
       site_hash = table.site_hash(site);
+      site_number = table.find_site(site);
     }
     hashes[i] = delta_table::key_hash_in_site(site_hash, hits[i].article);
+    site_numbers[i] = site_number;
     table.prefetch_slot(hashes[i]);
   }
   if (hits.size() > 1) {
     for (std::size_t i = 0; i < hits.size(); ++i)
-      table.prefetch_key(hashes[i], hits[i].site.size() + hits[i].article.size());
+      table.prefetch_key(hashes[i], hits[i].article.size());
   }
   std::size_t counted = 0;
   std::size_t inserted = 0;
@@ -54,7 +59,7 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
   for (std::size_t i = 0; i < hits.size(); ++i) {
     const hit& h = hits[i];
     const auto result = table.add_hashed(
-        hashes[i], h.site, h.article, h.count,
+        hashes[i], h.site, site_numbers[i], h.article, h.count,
         [this](std::string_view site, std::uint64_t key_hash) { return admit(site, key_hash); });
     if (result == delta_table::add_result::refused) [[unlikely]] {
       reject(t, refusal_);

@@ -28,9 +28,10 @@ delta_table::delta_table(std::size_t initial_slots)
       seed_(process_hash_seed()) {}
 
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
-                         std::string_view article, std::uint64_t n) {
+                         std::uint32_t site_number, std::string_view article, std::uint64_t n) {
   // Ids are validated before they get here (at most 200 bytes each).
-  assert(site.size() <= 0xffff && article.size() <= 0xffff);
+  assert(article.size() <= max_article_bytes);
+  if (site_number == no_site) site_number = add_site(site);
   // Keep the load factor at or below 3/4 so probes stay short.
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
@@ -42,14 +43,23 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
   s.count = n;
   s.key_offset = static_cast<std::uint32_t>(keys_.size());
   s.tag = tag_of(h);
-  const char header[header_bytes] = {
-      static_cast<char>(site.size() & 0xff), static_cast<char>(site.size() >> 8),
-      static_cast<char>(article.size() & 0xff), static_cast<char>(article.size() >> 8)};
-  keys_.insert(keys_.end(), header, header + header_bytes);
-  keys_.insert(keys_.end(), site.begin(), site.end());
+  const std::uint32_t header = record_header(site_number, article.size());
+  char header_bytes_here[header_bytes];  // as header_at reads it back
+  std::memcpy(header_bytes_here, &header, header_bytes);
+  keys_.insert(keys_.end(), header_bytes_here, header_bytes_here + header_bytes);
   keys_.insert(keys_.end(), article.begin(), article.end());
   ++size_;
   total_ += n;
+}
+
+std::uint32_t delta_table::add_site(std::string_view site) {
+  if (site_names_.size() >= max_sites) throw std::length_error("delta_table: too many sites");
+  const auto number = static_cast<std::uint32_t>(site_names_.size());
+  const std::string_view name = site_storage_.emplace_back(site);
+  site_names_.push_back(name);
+  site_numbers_.emplace(name, number);
+  site_bytes_ += site.size();
+  return number;
 }
 
 void delta_table::grow() {
@@ -73,6 +83,8 @@ void delta_table::grow() {
 void delta_table::reset(std::int32_t day) {
   if (size_ != 0) std::memset(slots_.data(), 0, slots_.size() * sizeof(slot));
   keys_.clear();
+  // The site numbers stay: the next interval's keys are mostly of the same
+  // sites, and the sites a pvcd takes are capped (max_sites).
   size_ = 0;
   total_ = 0;
   day_ = day;

@@ -1,15 +1,21 @@
 #pragma once
 // Counts for (site, article) keys gathered by one I/O thread for one local
 // day between two flushes. Open addressing with linear probing over 16-byte
-// slots (four to a cache line, never split across two); key bytes live in
-// one arena. `reset` keeps both allocations, so a table reused across
-// flushes stops allocating once it has seen its busiest interval: a hit for
-// a key already present costs a hash, a probe and an add.
+// slots (four to a cache line, never split across two); key records live in
+// one arena. A record names its site by number (each site's bytes are kept
+// once per table: a deployment counts one site or a few), so a key costs its
+// article's bytes and a 4-byte header, and matching a key compares one
+// header word and the article. `reset` keeps the slots and the arena, so a
+// table reused across flushes stops allocating once it has seen its busiest
+// interval: a hit for a key already present costs a hash, a probe and an add.
 //
 // Not thread-safe: one thread writes it; it is handed to the flusher whole.
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/hash.hpp"
@@ -23,27 +29,35 @@ class delta_table {
   enum class add_result { added, inserted, refused };
 
   // Adds n views to (site, article). Ids must already be validated
-  // (1..200 bytes each). A key not yet in the table is inserted only if
-  // admit(site, hash) agrees: the check runs once per key and interval, not per hit.
+  // (1..200 bytes each; the table takes articles up to 4,095 bytes). A key
+  // not yet in the table is inserted only if admit(site, hash) agrees: the
+  // check runs once per key and interval, not per hit.
   template <class Admit>
   add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
-    return add_hashed(key_hash(site, article), site, article, n, admit);
+    return add_hashed(key_hash(site, article), site, find_site(site), article, n, admit);
   }
   void add(std::string_view site, std::string_view article, std::uint64_t n) {
     add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
   }
 
-  // add() for a key whose key_hash the caller has computed already (a batch
-  // hashes every key first to prefetch its slot; see counter_shard::record_batch).
+  // add() for a key whose key_hash and find_site the caller has taken
+  // already (a batch hashes every key first to prefetch its slot, and looks
+  // its sites up once; see counter_shard::record_batch). `site_number` may
+  // be no_site for a site an earlier add has since brought in.
   template <class Admit>
-  add_result add_hashed(std::uint64_t h, std::string_view site, std::string_view article,
-                        std::uint64_t n, Admit&& admit) {
+  add_result add_hashed(std::uint64_t h, std::string_view site, std::uint32_t site_number,
+                        std::string_view article, std::uint64_t n, Admit&& admit) {
+    if (site_number == no_site) site_number = find_site(site);
+    // With no key of this site here, no record matches: the probe only
+    // looks for the empty slot.
+    const std::uint32_t header =
+        site_number == no_site ? no_header : record_header(site_number, article.size());
     const std::uint32_t tag = tag_of(h);
     std::size_t i = index_of(h);
     for (;;) {
       slot& s = slots_[i];
       if (s.count == 0) break;
-      if (s.tag == tag && matches(s, site, article)) {
+      if (s.tag == tag && matches(s, header, article)) {
         s.count += n;
         total_ += n;
         return add_result::added;
@@ -51,8 +65,15 @@ class delta_table {
       i = (i + 1) & mask_;
     }
     if (!admit(site, h)) return add_result::refused;
-    insert(i, h, site, article, n);
+    insert(i, h, site, site_number, article, n);
     return add_result::inserted;
+  }
+
+  // The number this table gives `site`, or no_site when it holds no key of it.
+  static constexpr std::uint32_t no_site = ~std::uint32_t{0};
+  std::uint32_t find_site(std::string_view site) const {
+    const auto it = site_numbers_.find(site);
+    return it == site_numbers_.end() ? no_site : it->second;
   }
 
   // The table's hash of a key (seeded per process).
@@ -71,19 +92,19 @@ class delta_table {
   // steps so that a batch overlaps its misses: prefetch_slot(h) for every key
   // of the batch, then prefetch_key(h, site.size() + article.size()) for
   // every key. prefetch_key reads the slot (a real load: it waits if the slot
-  // has not arrived yet) to find the key bytes the probe will compare, and
-  // prefetches those. Neither changes the table.
+  // has not arrived yet) to find the record the probe will compare, and
+  // prefetches it. Neither changes the table.
   void prefetch_slot(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[index_of(h)]); }
-  void prefetch_key(std::uint64_t h, std::size_t key_bytes) const noexcept {
+  void prefetch_key(std::uint64_t h, std::size_t article_bytes) const noexcept {
     const slot& s = slots_[index_of(h)];
     if (s.tag == tag_of(h) && s.count != 0) {
       const char* k = keys_.data() + s.key_offset;
       __builtin_prefetch(k);
-      __builtin_prefetch(k + header_bytes + key_bytes - 1);
+      __builtin_prefetch(k + header_bytes + article_bytes - 1);
     }
   }
 
-  // Empties the table for `day`, keeping its memory.
+  // Empties the table for `day`, keeping its memory and its site numbers.
   void reset(std::int32_t day);
 
   std::int32_t day() const noexcept { return day_; }
@@ -91,7 +112,7 @@ class delta_table {
   bool empty() const noexcept { return size_ == 0; }
   std::uint64_t total() const noexcept { return total_; }
   std::size_t memory_bytes() const noexcept {
-    return slots_.capacity() * sizeof(slot) + keys_.capacity();
+    return slots_.capacity() * sizeof(slot) + keys_.capacity() + site_bytes_;
   }
 
   // fn(site, article, count) for every key, in slot order. The slots are
@@ -122,18 +143,29 @@ class delta_table {
   };
   static_assert(sizeof(slot) == 16);
 
-  // A key's record in keys_: the two lengths (16 bits each, little-endian),
-  // then the site's bytes, then the article's.
+  // A key's record in keys_: a 32-bit header, the site's number (20 bits)
+  // and the article's length (12 bits), then the article's bytes. One
+  // compare of the header matches both the site and the length.
   static constexpr std::size_t header_bytes = 4;
+  static constexpr unsigned length_bits = 12;
+  static constexpr std::size_t max_article_bytes = (std::size_t{1} << length_bits) - 1;
+  // Site numbers stop one short of 2^20, so no record has the all-ones header.
+  static constexpr std::size_t max_sites = (std::size_t{1} << (32 - length_bits)) - 1;
+  static constexpr std::uint32_t no_header = ~std::uint32_t{0};
+  static std::uint32_t record_header(std::uint32_t site_number,
+                                     std::size_t article_bytes) noexcept {
+    return site_number << length_bits | static_cast<std::uint32_t>(article_bytes);
+  }
+  std::uint32_t header_at(const slot& s) const noexcept {
+    return static_cast<std::uint32_t>(detail::load4(keys_.data() + s.key_offset));
+  }
   struct key_ref {
     std::string_view site, article;
   };
   key_ref key_at(const slot& s) const noexcept {
-    const auto* k = reinterpret_cast<const unsigned char*>(keys_.data() + s.key_offset);
-    const std::size_t site_len = k[0] | std::size_t{k[1]} << 8;
-    const std::size_t article_len = k[2] | std::size_t{k[3]} << 8;
-    const char* site = keys_.data() + s.key_offset + header_bytes;
-    return {{site, site_len}, {site + site_len, article_len}};
+    const std::uint32_t header = header_at(s);
+    return {site_names_[header >> length_bits],
+            {keys_.data() + s.key_offset + header_bytes, header & max_article_bytes}};
   }
 
   static std::uint32_t tag_of(std::uint64_t h) noexcept {
@@ -143,19 +175,25 @@ class delta_table {
     return static_cast<std::size_t>(h >> shift_);
   }
 
-  bool matches(const slot& s, std::string_view site, std::string_view article) const noexcept {
-    const key_ref k = key_at(s);
-    return k.site.size() == site.size() && k.article.size() == article.size() &&
-           bytes_equal(k.site.data(), site.data(), site.size()) &&
-           bytes_equal(k.article.data(), article.data(), article.size());
+  bool matches(const slot& s, std::uint32_t header, std::string_view article) const noexcept {
+    return header_at(s) == header &&
+           bytes_equal(keys_.data() + s.key_offset + header_bytes, article.data(), article.size());
   }
   // Stores a new key; `i` is the empty slot the probe for it ended on.
-  void insert(std::size_t i, std::uint64_t h, std::string_view site, std::string_view article,
-              std::uint64_t n);
+  // Numbers the site first if it is new here (site_number == no_site).
+  void insert(std::size_t i, std::uint64_t h, std::string_view site, std::uint32_t site_number,
+              std::string_view article, std::uint64_t n);
+  std::uint32_t add_site(std::string_view site);
   void grow();
 
   std::vector<slot> slots_;
   std::vector<char> keys_;
+  // The sites of this table's keys: their bytes (a deque never moves its
+  // strings, so the views stay valid), by number, and numbers by name.
+  std::deque<std::string> site_storage_;
+  std::vector<std::string_view> site_names_;
+  std::unordered_map<std::string_view, std::uint32_t> site_numbers_;
+  std::size_t site_bytes_ = 0;
   std::size_t mask_;
   unsigned shift_;  // 64 - log2(slot count)
   std::size_t size_ = 0;

@@ -126,8 +126,9 @@ TEST(DeltaTable, GrowsToManyKeysWithoutLosingCounts) {
 }
 
 TEST(DeltaTable, KeepsIdLengthsAbove255Bytes) {
-  // Each key's two lengths are stored in 16 bits: a length over 255 needs
-  // both bytes (ids are at most 200 bytes today; the table does not rely on it).
+  // A record's header keeps the article's length in 12 bits, and a site is
+  // stored once with its own length: lengths over 255 are kept whole (ids
+  // are at most 200 bytes today; the table does not rely on it).
   delta_table t(16);
   const std::string long_site(300, 's'), long_article(1000, 'a');
   t.add(long_site, "x", 1);
@@ -137,6 +138,42 @@ TEST(DeltaTable, KeepsIdLengthsAbove255Bytes) {
   EXPECT_EQ(
       contents(t),
       (counts{{{long_site, "x"}, 1}, {{"s", long_article}, 2}, {{long_site, long_article}, 7}}));
+}
+
+TEST(DeltaTable, ManySitesKeepTheirKeysApartAcrossResets) {
+  // Records name their site by number: 3,000 sites with the same articles
+  // stay 3,000 x 3 keys, and after a reset (which keeps the numbers) keys
+  // of the same sites, added in another order, land on the right sites.
+  delta_table t(16);
+  auto site = [](int i) { return "site-" + std::to_string(i); };
+  for (int round = 0; round < 2; ++round) {
+    counts want;
+    for (int k = 0; k < 3000; ++k) {
+      const int i = round == 0 ? k : 2999 - k;
+      for (const char* article : {"/", "/a", "/tin-tuc/2026/11/bai-viet-1"}) {
+        t.add(site(i), article, static_cast<std::uint64_t>(i % 5 + 1));
+        want[{site(i), article}] = static_cast<std::uint64_t>(i % 5 + 1);
+      }
+    }
+    EXPECT_EQ(contents(t), want) << "round " << round;
+    t.reset(round + 1);
+  }
+}
+
+TEST(DeltaTable, AKeyOfASiteNumberedAfterTheLookupIsFound) {
+  // A batch looks its site up before counting: the first hit may then bring
+  // the site in, and the next hits still carry no_site. They must find the
+  // first hit's key, not insert a second one.
+  delta_table t(16);
+  const auto admit = [](std::string_view, std::uint64_t) { return true; };
+  const std::uint64_t h = t.key_hash("news", "/a");
+  ASSERT_EQ(t.find_site("news"), delta_table::no_site);
+  EXPECT_EQ(t.add_hashed(h, "news", delta_table::no_site, "/a", 1, admit),
+            delta_table::add_result::inserted);
+  EXPECT_EQ(t.add_hashed(h, "news", delta_table::no_site, "/a", 2, admit),
+            delta_table::add_result::added);
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(contents(t), (counts{{{"news", "/a"}, 3}}));
 }
 
 // "a0", "a1", ... (built by append: GCC 12 warns falsely on "a" + to_string).
