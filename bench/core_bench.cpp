@@ -178,6 +178,29 @@ void BM_count_zipf_1M_datagrams_warm(benchmark::State& state) {
 }
 BENCHMARK(BM_count_zipf_1M_datagrams_warm)->Threads(1)->Threads(2)->UseRealTime();
 
+// One line per datagram, 32 datagrams per call through one udp_counter: the
+// UDP listener's work per recvmmsg batch when each beacon is its own datagram.
+void BM_count_zipf_1M_one_line_datagrams(benchmark::State& state) {
+  constexpr std::size_t per_receive = 32;
+  const std::vector<std::string>& lines = zipf_1M_lines();
+  static const auto batches = [&] {
+    std::vector<std::vector<std::string>> out;
+    for (std::size_t i = 0; i + per_receive <= lines.size(); i += per_receive)
+      out.emplace_back(lines.begin() + static_cast<std::ptrdiff_t>(i),
+                       lines.begin() + static_cast<std::ptrdiff_t>(i + per_receive));
+    return out;
+  }();
+  auto batch = std::make_unique<pvc::udp_batch>();
+  count_items(state, batches, per_receive,
+              [&](pvc::counter_shard& shard, const std::vector<std::string>& datagrams) {
+                pvc::udp_counter counter(shard, *batch);
+                for (const std::string& d : datagrams)
+                  counter.count(d);
+                counter.finish();
+              });
+}
+BENCHMARK(BM_count_zipf_1M_one_line_datagrams)->Threads(1)->UseRealTime();
+
 void BM_count_uniform_1M(benchmark::State& state) {
   count_lines(state, uniform_1M_lines());
 }
