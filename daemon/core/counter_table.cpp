@@ -3,8 +3,12 @@
 #include <cassert>
 
 #include "core/hash.hpp"
+#include "core/ids.hpp"
 
 namespace pvc {
+
+// Every id a hit can carry fits a key record's length field.
+static_assert(max_id_bytes <= delta_table::max_article_bytes);
 
 std::size_t counter_shard::string_hash::operator()(std::string_view s) const noexcept {
   return hash_bytes(s, process_hash_seed());
@@ -63,6 +67,10 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
         [this](std::string_view site, std::uint64_t key_hash) { return admit(site, key_hash); });
     if (result == delta_table::add_result::refused) [[unlikely]] {
       reject(t, refusal_);
+      continue;
+    }
+    if (result == delta_table::add_result::no_room) [[unlikely]] {
+      reject(t, reject_reason::site_limit);
       continue;
     }
     inserted += result == delta_table::add_result::inserted;

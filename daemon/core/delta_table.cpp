@@ -25,7 +25,8 @@ delta_table::delta_table(std::size_t initial_slots)
     : slots_(std::bit_ceil(initial_slots < 16 ? std::size_t{16} : initial_slots)),
       mask_(slots_.size() - 1),
       shift_(shift_for(slots_.size())),
-      seed_(process_hash_seed()) {}
+      seed_(process_hash_seed()),
+      site_numbers_(16, site_name_hash{seed_}) {}
 
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
                          std::uint32_t site_number, std::string_view article, std::uint64_t n) {
@@ -53,12 +54,13 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
 }
 
 std::uint32_t delta_table::add_site(std::string_view site) {
-  if (site_names_.size() >= max_sites) throw std::length_error("delta_table: too many sites");
+  assert(site_names_.size() < max_sites);  // add_hashed checked
   const auto number = static_cast<std::uint32_t>(site_names_.size());
   const std::string_view name = site_storage_.emplace_back(site);
   site_names_.push_back(name);
   site_numbers_.emplace(name, number);
-  site_bytes_ += site.size();
+  // The name, its string, its view, and a map node with its bucket.
+  site_bytes_ += site.size() + sizeof(std::string) + sizeof(std::string_view) + 48;
   return number;
 }
 
@@ -84,7 +86,16 @@ void delta_table::reset(std::int32_t day) {
   if (size_ != 0) std::memset(slots_.data(), 0, slots_.size() * sizeof(slot));
   keys_.clear();
   // The site numbers stay: the next interval's keys are mostly of the same
-  // sites, and the sites a pvcd takes are capped (max_sites).
+  // sites. Beyond sites_kept_across_reset (imports can bring in more sites
+  // than the max_sites setting lets clients add) they go, so a table's site
+  // list holds one interval's sites at most.
+  if (site_names_.size() > sites_kept_across_reset) {
+    site_storage_.clear();
+    site_names_.clear();
+    site_numbers_.clear();
+    site_bytes_ = 0;
+    last_site_ = no_site;
+  }
   size_ = 0;
   total_ = 0;
   day_ = day;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,19 +26,36 @@ namespace pvc {
 class delta_table {
  public:
   explicit delta_table(std::size_t initial_slots = 1024);
+  // Not copyable: the site views point into this table's own storage.
+  delta_table(const delta_table&) = delete;
+  delta_table& operator=(const delta_table&) = delete;
 
-  enum class add_result { added, inserted, refused };
+  // refused: admit() said no. no_room: the key's site is new here and the
+  // table has numbered max_sites sites already (a site cap far above any
+  // max_sites setting; see reset()).
+  enum class add_result { added, inserted, refused, no_room };
+
+  // The longest article a key may have (ids are at most 200 bytes), and the
+  // most sites one table numbers.
+  static constexpr unsigned length_bits = 10;
+  static constexpr std::size_t max_article_bytes = (std::size_t{1} << length_bits) - 1;
+  // Site numbers stop one short of 2^22, so no record has the all-ones header.
+  static constexpr std::size_t max_sites = (std::size_t{1} << (32 - length_bits)) - 1;
 
   // Adds n views to (site, article). Ids must already be validated
-  // (1..200 bytes each; the table takes articles up to 4,095 bytes). A key
-  // not yet in the table is inserted only if admit(site, hash) agrees: the
-  // check runs once per key and interval, not per hit.
+  // (1..200 bytes each; the table takes articles up to max_article_bytes). A
+  // key not yet in the table is inserted only if admit(site, hash) agrees:
+  // the check runs once per key and interval, not per hit.
   template <class Admit>
   add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
     return add_hashed(key_hash(site, article), site, find_site(site), article, n, admit);
   }
+  // add() with every key admitted; throws std::length_error on no_room.
   void add(std::string_view site, std::string_view article, std::uint64_t n) {
-    add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
+    if (add(site, article, n, [](std::string_view, std::uint64_t) { return true; }) ==
+        add_result::no_room) {
+      throw std::length_error("delta_table: no room for another site");
+    }
   }
 
   // add() for a key whose key_hash and find_site the caller has taken
@@ -64,12 +82,14 @@ class delta_table {
       }
       i = (i + 1) & mask_;
     }
+    if (site_number == no_site && site_names_.size() >= max_sites) return add_result::no_room;
     if (!admit(site, h)) return add_result::refused;
     insert(i, h, site, site_number, article, n);
     return add_result::inserted;
   }
 
-  // The number this table gives `site`, or no_site when it holds no key of it.
+  // The number this table gives `site`, or no_site when it has not numbered
+  // it (then it holds no key of it).
   static constexpr std::uint32_t no_site = ~std::uint32_t{0};
   // The last site found is checked first: one hit per call (HTTP) mostly
   // names the same site as the call before.
@@ -93,9 +113,9 @@ class delta_table {
     return hash_bytes(article, site_hash);
   }
 
-  // Cache warming for a coming add_hashed(h, site, article, ...), in two
-  // steps so that a batch overlaps its misses: prefetch_slot(h) for every key
-  // of the batch, then prefetch_key(h, site.size() + article.size()) for
+  // Cache warming for a coming add_hashed(h, site, site_number, article,
+  // ...), in two steps so that a batch overlaps its misses: prefetch_slot(h)
+  // for every key of the batch, then prefetch_key(h, article.size()) for
   // every key. prefetch_key reads the slot (a real load: it waits if the slot
   // has not arrived yet) to find the record the probe will compare, and
   // prefetches it. Neither changes the table.
@@ -109,8 +129,16 @@ class delta_table {
     }
   }
 
-  // Empties the table for `day`, keeping its memory and its site numbers.
+  // Empties the table for `day`, keeping its memory and its site numbers
+  // (up to sites_kept_across_reset of them; more are dropped, to be numbered
+  // again as keys bring them back).
+  static constexpr std::size_t sites_kept_across_reset = 65536;
   void reset(std::int32_t day);
+
+  // Whether every site of `other` can be numbered here (a merge of the two).
+  bool has_room_for_sites_of(const delta_table& other) const noexcept {
+    return site_names_.size() + other.site_names_.size() <= max_sites;
+  }
 
   std::int32_t day() const noexcept { return day_; }
   std::size_t size() const noexcept { return size_; }
@@ -148,14 +176,10 @@ class delta_table {
   };
   static_assert(sizeof(slot) == 16);
 
-  // A key's record in keys_: a 32-bit header, the site's number (20 bits)
-  // and the article's length (12 bits), then the article's bytes. One
+  // A key's record in keys_: a 32-bit header, the site's number (22 bits)
+  // and the article's length (10 bits), then the article's bytes. One
   // compare of the header matches both the site and the length.
   static constexpr std::size_t header_bytes = 4;
-  static constexpr unsigned length_bits = 12;
-  static constexpr std::size_t max_article_bytes = (std::size_t{1} << length_bits) - 1;
-  // Site numbers stop one short of 2^20, so no record has the all-ones header.
-  static constexpr std::size_t max_sites = (std::size_t{1} << (32 - length_bits)) - 1;
   static constexpr std::uint32_t no_header = ~std::uint32_t{0};
   static std::uint32_t record_header(std::uint32_t site_number,
                                      std::size_t article_bytes) noexcept {
@@ -193,19 +217,25 @@ class delta_table {
 
   std::vector<slot> slots_;
   std::vector<char> keys_;
-  // The sites of this table's keys: their bytes (a deque never moves its
-  // strings, so the views stay valid), by number, and numbers by name.
-  std::deque<std::string> site_storage_;
-  std::vector<std::string_view> site_names_;
-  std::unordered_map<std::string_view, std::uint32_t> site_numbers_;
-  std::size_t site_bytes_ = 0;
-  std::uint32_t last_site_ = no_site;
   std::size_t mask_;
   unsigned shift_;  // 64 - log2(slot count)
   std::size_t size_ = 0;
   std::uint64_t total_ = 0;
   std::uint64_t seed_;
   std::int32_t day_ = 0;
+
+  // The sites of this table's keys: their bytes (a deque never moves its
+  // strings, so the views stay valid), by number, and numbers by name
+  // (hashed with the process's seed: names come from clients).
+  struct site_name_hash {
+    std::uint64_t seed;
+    std::size_t operator()(std::string_view s) const noexcept { return hash_bytes(s, seed); }
+  };
+  std::deque<std::string> site_storage_;
+  std::vector<std::string_view> site_names_;
+  std::unordered_map<std::string_view, std::uint32_t, site_name_hash> site_numbers_;
+  std::size_t site_bytes_ = 0;  // names and an estimate of their bookkeeping
+  std::uint32_t last_site_ = no_site;
 };
 
 }  // namespace pvc
