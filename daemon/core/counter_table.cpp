@@ -10,9 +10,6 @@ namespace pvc {
 // Every id a hit can carry fits a key record's length field.
 static_assert(max_id_bytes <= delta_table::max_article_bytes);
 
-std::size_t counter_shard::string_hash::operator()(std::string_view s) const noexcept {
-  return hash_bytes(s, process_hash_seed());
-}
 
 counter_shard::counter_shard(counter_table& table, std::size_t index)
     : table_(table), index_(index), active_(std::make_unique<delta_table>()) {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/delta_table.hpp"
+#include "core/hash.hpp"
 #include "core/hit_parser.hpp"
 #include "core/http_stats.hpp"
 #include "core/key_guard.hpp"
@@ -105,11 +106,6 @@ class alignas(64) counter_shard {
   std::size_t tracked_keys() const noexcept { return tracked_keys_.get(); }
 
  private:
-  struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept;
-  };
-
   std::size_t record_up_to_max_batch(std::span<const hit> hits, transport t);
   void start_day(std::int32_t day);
   // A key new to this shard's table: is its site admitted, and is the key
@@ -122,7 +118,7 @@ class alignas(64) counter_shard {
   std::unique_ptr<delta_table> active_;
   std::vector<std::unique_ptr<delta_table>> sealed_;
   std::vector<std::unique_ptr<delta_table>> spares_;
-  std::unordered_set<std::string, string_hash, std::equal_to<>> admitted_sites_;
+  std::unordered_set<std::string, seeded_string_hash, std::equal_to<>> admitted_sites_;
   owned_counter tracked_keys_;
   reject_reason refusal_ = reject_reason::site_limit;
   shard_stats stats_;

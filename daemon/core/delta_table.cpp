@@ -25,8 +25,7 @@ delta_table::delta_table(std::size_t initial_slots)
     : slots_(std::bit_ceil(initial_slots < 16 ? std::size_t{16} : initial_slots)),
       mask_(slots_.size() - 1),
       shift_(shift_for(slots_.size())),
-      seed_(process_hash_seed()),
-      site_numbers_(16, site_name_hash{seed_}) {}
+      seed_(process_hash_seed()) {}
 
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
                          std::uint32_t site_number, std::string_view article, std::uint64_t n) {

@@ -225,15 +225,10 @@ class delta_table {
   std::int32_t day_ = 0;
 
   // The sites of this table's keys: their bytes (a deque never moves its
-  // strings, so the views stay valid), by number, and numbers by name
-  // (hashed with the process's seed: names come from clients).
-  struct site_name_hash {
-    std::uint64_t seed;
-    std::size_t operator()(std::string_view s) const noexcept { return hash_bytes(s, seed); }
-  };
+  // strings, so the views stay valid), by number, and numbers by name.
   std::deque<std::string> site_storage_;
   std::vector<std::string_view> site_names_;
-  std::unordered_map<std::string_view, std::uint32_t, site_name_hash> site_numbers_;
+  std::unordered_map<std::string_view, std::uint32_t, seeded_string_hash> site_numbers_;
   std::size_t site_bytes_ = 0;  // names and an estimate of their bookkeeping
   std::uint32_t last_site_ = no_site;
 };

@@ -118,4 +118,14 @@ inline bool same_id(std::string_view a, std::string_view b) noexcept {
 // The process-wide seed, drawn once from the OS at first use.
 std::uint64_t process_hash_seed() noexcept;
 
+// The hasher for hash maps keyed by ids that clients choose (site names):
+// hash_bytes with the process seed. Transparent, so a map of std::string
+// looks up a string_view without a copy.
+struct seeded_string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return hash_bytes(s, process_hash_seed());
+  }
+};
+
 }  // namespace pvc

@@ -23,9 +23,6 @@ std::string period_key(bool is_day, std::int32_t period) {
 
 }  // namespace
 
-std::size_t visitor_counter::shard_cache::hash::operator()(std::string_view s) const noexcept {
-  return hash_bytes(s, process_hash_seed());
-}
 
 // Online buckets are a tenth of the window, so "online" spans the window
 // plus at most a tenth.

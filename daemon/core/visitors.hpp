@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "core/calendar.hpp"
+#include "core/hash.hpp"
 #include "core/hyperloglog.hpp"
 #include "core/visitor_id.hpp"
 #include "core/widget_keys.hpp"
@@ -145,11 +146,7 @@ class visitor_counter {
     std::int64_t cached_at = INT64_MIN;
   };
   struct alignas(64) shard_cache {
-    struct hash {
-      using is_transparent = void;
-      std::size_t operator()(std::string_view s) const noexcept;
-    };
-    std::unordered_map<std::string, site_state*, hash, std::equal_to<>> sites;
+    std::unordered_map<std::string, site_state*, seeded_string_hash, std::equal_to<>> sites;
   };
   // Salts of one kind (days or months), owned by the flusher thread.
   struct salt_book {
