@@ -3,6 +3,7 @@
 #include <bit>
 #include <cassert>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "core/hash.hpp"
@@ -25,7 +26,9 @@ delta_table::delta_table(std::size_t initial_slots)
     : slots_(std::bit_ceil(initial_slots < 16 ? std::size_t{16} : initial_slots)),
       mask_(slots_.size() - 1),
       shift_(shift_for(slots_.size())),
-      seed_(process_hash_seed()) {}
+      seed_(process_hash_seed()) {
+  keys_.resize(keys_pad_bytes);
+}
 
 void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
                          std::uint32_t site_number, std::string_view article, std::uint64_t n) {
@@ -36,17 +39,21 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
   if ((size_ + 1) * 4 > slots_.size() * 3) {
     grow();
     i = index_of(h);
-    while (slots_[i].count != 0)
+    while (slots_[i].key_offset != empty_slot)
       i = (i + 1) & mask_;
   }
+  // Records start below 4 GiB, so a slot's 32-bit offset reaches them.
+  if (keys_.size() > std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("delta_table: too many key bytes");
   slot& s = slots_[i];
-  s.count = n;
   s.key_offset = static_cast<std::uint32_t>(keys_.size());
   s.tag = tag_of(h);
+  // The count and the header as count_at and header_at read them back.
   const std::uint32_t header = record_header(site_number, article.size());
-  char header_bytes_here[header_bytes];  // as header_at reads it back
-  std::memcpy(header_bytes_here, &header, header_bytes);
-  keys_.insert(keys_.end(), header_bytes_here, header_bytes_here + header_bytes);
+  char prefix[record_prefix_bytes];
+  std::memcpy(prefix, &n, count_bytes);
+  std::memcpy(prefix + count_bytes, &header, header_bytes);
+  keys_.insert(keys_.end(), prefix, prefix + record_prefix_bytes);
   keys_.insert(keys_.end(), article.begin(), article.end());
   ++size_;
   total_ += n;
@@ -69,10 +76,10 @@ void delta_table::grow() {
   const std::size_t mask = bigger.size() - 1;
   const unsigned shift = shift_ - 1;
   for (const slot& s : slots_) {
-    if (s.count == 0) continue;
+    if (s.key_offset == empty_slot) continue;
     // The top bits of the hash, from the tag: the same index a full hash gives.
     std::size_t i = static_cast<std::size_t>((std::uint64_t{s.tag} << 32) >> shift);
-    while (bigger[i].count != 0)
+    while (bigger[i].key_offset != empty_slot)
       i = (i + 1) & mask;
     bigger[i] = s;
   }
@@ -83,7 +90,7 @@ void delta_table::grow() {
 
 void delta_table::reset(std::int32_t day) {
   if (size_ != 0) std::memset(slots_.data(), 0, slots_.size() * sizeof(slot));
-  keys_.clear();
+  keys_.resize(keys_pad_bytes);
   // The site numbers stay: the next interval's keys are mostly of the same
   // sites. Beyond sites_kept_across_reset (imports can bring in more sites
   // than the max_sites setting lets clients add) they go, so a table's site

@@ -1,11 +1,14 @@
 #pragma once
 // Counts for (site, article) keys gathered by one I/O thread for one local
-// day between two flushes. Open addressing with linear probing over 16-byte
-// slots (four to a cache line, never split across two); key records live in
-// one arena. A record names its site by number (each site's bytes are kept
-// once per table: a deployment counts one site or a few), so a key costs its
-// article's bytes and a 4-byte header, and matching a key compares one
-// header word and the article. `reset` keeps the slots and the arena, so a
+// day between two flushes. Open addressing with linear probing over 8-byte
+// slots (a tag and where the key's record is); the records live in one arena
+// and hold each key's count next to its bytes, so a hit reads a small slot
+// array (more of it stays in the CPU cache) and one record, which the probe
+// must read anyway to compare the key. A record names its site by number
+// (each site's bytes are kept once per table: a deployment counts one site
+// or a few), so a key costs its count, a 4-byte header and its article's
+// bytes, and matching a key compares one header word and the article.
+// `reset` keeps the slots and the arena, so a
 // table reused across flushes stops allocating once it has seen its busiest
 // interval: a hit for a key already present costs a hash, a probe and an add.
 //
@@ -73,10 +76,10 @@ class delta_table {
     const std::uint32_t tag = tag_of(h);
     std::size_t i = index_of(h);
     for (;;) {
-      slot& s = slots_[i];
-      if (s.count == 0) break;
+      const slot& s = slots_[i];
+      if (s.key_offset == empty_slot) break;
       if (s.tag == tag && matches(s, header, article)) {
-        s.count += n;
+        add_to_count(s, n);
         total_ += n;
         return add_result::added;
       }
@@ -122,10 +125,10 @@ class delta_table {
   void prefetch_slot(std::uint64_t h) const noexcept { __builtin_prefetch(&slots_[index_of(h)]); }
   void prefetch_key(std::uint64_t h, std::size_t article_bytes) const noexcept {
     const slot& s = slots_[index_of(h)];
-    if (s.tag == tag_of(h) && s.count != 0) {
+    if (s.tag == tag_of(h) && s.key_offset != empty_slot) {
       const char* k = keys_.data() + s.key_offset;
       __builtin_prefetch(k);
-      __builtin_prefetch(k + header_bytes + article_bytes - 1);
+      __builtin_prefetch(k + record_prefix_bytes + article_bytes - 1);
     }
   }
 
@@ -156,37 +159,51 @@ class delta_table {
     constexpr std::size_t ahead = 16;
     const std::size_t n = slots_.size();
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + ahead < n && slots_[i + ahead].count != 0)
+      if (i + ahead < n && slots_[i + ahead].key_offset != empty_slot)
         __builtin_prefetch(keys_.data() + slots_[i + ahead].key_offset);
       const slot& s = slots_[i];
-      if (s.count == 0) continue;
+      if (s.key_offset == empty_slot) continue;
       const key_ref k = key_at(s);
-      fn(k.site, k.article, s.count);
+      fn(k.site, k.article, count_at(s));
     }
   }
 
  private:
-  struct alignas(16) slot {    // 16-aligned (as new[] returns): never split across two lines
-    std::uint64_t count;       // 0 marks an empty slot: a stored key always has count >= 1
-    std::uint32_t key_offset;  // where the key's record starts in keys_
+  struct alignas(8) slot {  // 8-aligned: eight to a cache line, never split across two
     // The hash's top 32 bits. The slot index is the hash's top bits too (at
     // most 32 of them), so growing re-places a slot from its tag alone,
     // without reading or hashing its key again.
     std::uint32_t tag;
+    std::uint32_t key_offset;  // where the key's record starts in keys_, or empty_slot
   };
-  static_assert(sizeof(slot) == 16);
+  static_assert(sizeof(slot) == 8);
+  // keys_ starts with a pad no record uses, so offset 0 marks an empty slot
+  // (and zeroed memory is an empty table).
+  static constexpr std::uint32_t empty_slot = 0;
+  static constexpr std::size_t keys_pad_bytes = 8;
 
-  // A key's record in keys_: a 32-bit header, the site's number (22 bits)
-  // and the article's length (10 bits), then the article's bytes. One
-  // compare of the header matches both the site and the length.
+  // A key's record in keys_: its count (64 bits), a 32-bit header, the
+  // site's number (22 bits) and the article's length (10 bits), then the
+  // article's bytes. One compare of the header matches both the site and
+  // the length. Records are not aligned: they are read and written with
+  // memcpy, which x86-64 and arm64 do as plain loads and stores.
+  static constexpr std::size_t count_bytes = 8;
   static constexpr std::size_t header_bytes = 4;
+  static constexpr std::size_t record_prefix_bytes = count_bytes + header_bytes;
   static constexpr std::uint32_t no_header = ~std::uint32_t{0};
   static std::uint32_t record_header(std::uint32_t site_number,
                                      std::size_t article_bytes) noexcept {
     return site_number << length_bits | static_cast<std::uint32_t>(article_bytes);
   }
   std::uint32_t header_at(const slot& s) const noexcept {
-    return static_cast<std::uint32_t>(detail::load4(keys_.data() + s.key_offset));
+    return static_cast<std::uint32_t>(detail::load4(keys_.data() + s.key_offset + count_bytes));
+  }
+  std::uint64_t count_at(const slot& s) const noexcept {
+    return detail::load8(keys_.data() + s.key_offset);
+  }
+  void add_to_count(const slot& s, std::uint64_t n) noexcept {
+    const std::uint64_t count = count_at(s) + n;
+    std::memcpy(keys_.data() + s.key_offset, &count, count_bytes);
   }
   struct key_ref {
     std::string_view site, article;
@@ -194,7 +211,7 @@ class delta_table {
   key_ref key_at(const slot& s) const noexcept {
     const std::uint32_t header = header_at(s);
     return {site_names_[header >> length_bits],
-            {keys_.data() + s.key_offset + header_bytes, header & max_article_bytes}};
+            {keys_.data() + s.key_offset + record_prefix_bytes, header & max_article_bytes}};
   }
 
   static std::uint32_t tag_of(std::uint64_t h) noexcept {
@@ -205,8 +222,8 @@ class delta_table {
   }
 
   bool matches(const slot& s, std::uint32_t header, std::string_view article) const noexcept {
-    return header_at(s) == header &&
-           bytes_equal(keys_.data() + s.key_offset + header_bytes, article.data(), article.size());
+    return header_at(s) == header && bytes_equal(keys_.data() + s.key_offset + record_prefix_bytes,
+                                                 article.data(), article.size());
   }
   // Stores a new key; `i` is the empty slot the probe for it ended on.
   // Numbers the site first if it is new here (site_number == no_site).
