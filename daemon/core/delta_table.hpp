@@ -28,14 +28,16 @@ namespace pvc {
 
 class delta_table {
  public:
-  explicit delta_table(std::size_t initial_slots = 1024);
+  // `site_capacity`: how many sites this table numbers at most (max_sites;
+  // tests pass fewer to reach the limit).
+  explicit delta_table(std::size_t initial_slots = 1024, std::size_t site_capacity = max_sites);
   // Not copyable: the site views point into this table's own storage.
   delta_table(const delta_table&) = delete;
   delta_table& operator=(const delta_table&) = delete;
 
   // refused: admit() said no. no_room: the key's site is new here and the
-  // table has numbered max_sites sites already (a site cap far above any
-  // max_sites setting; see reset()).
+  // table has numbered site_capacity sites already (by default max_sites, a
+  // cap far above any max_sites setting; see reset()).
   enum class add_result { added, inserted, refused, no_room };
 
   // The longest article a key may have (ids are at most 200 bytes), and the
@@ -85,7 +87,7 @@ class delta_table {
       }
       i = (i + 1) & mask_;
     }
-    if (site_number == no_site && site_names_.size() >= max_sites) return add_result::no_room;
+    if (site_number == no_site && site_names_.size() >= site_capacity_) return add_result::no_room;
     if (!admit(site, h)) return add_result::refused;
     insert(i, h, site, site_number, article, n);
     return add_result::inserted;
@@ -140,7 +142,7 @@ class delta_table {
 
   // Whether every site of `other` can be numbered here (a merge of the two).
   bool has_room_for_sites_of(const delta_table& other) const noexcept {
-    return site_names_.size() + other.site_names_.size() <= max_sites;
+    return site_names_.size() + other.site_names_.size() <= site_capacity_;
   }
 
   std::int32_t day() const noexcept { return day_; }
@@ -248,6 +250,7 @@ class delta_table {
   std::unordered_map<std::string_view, std::uint32_t, seeded_string_hash> site_numbers_;
   std::size_t site_bytes_ = 0;  // names and an estimate of their bookkeeping
   std::uint32_t last_site_ = no_site;
+  std::size_t site_capacity_;
 };
 
 }  // namespace pvc

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -192,6 +193,38 @@ TEST(DeltaTable, ResetKeepsSiteNumbersUpToALimit) {
     want[{site(i), "/b"}] = i % 3 + 1;
   }
   EXPECT_EQ(contents(many), want);
+}
+
+TEST(DeltaTable, ASiteNewToAFullTableHasNoRoom) {
+  // A table numbers site_capacity sites (max_sites, 4,194,303, in pvcd; two
+  // here). A key of a third site is refused before admit is asked, and the
+  // table is unchanged; keys of the sites it has still go in.
+  delta_table t(16, 2);
+  t.add("a", "/1", 1);
+  t.add("b", "/1", 2);
+  int asked = 0;
+  auto admit = [&](std::string_view, std::uint64_t) { return ++asked, true; };
+  EXPECT_EQ(t.add("c", "/1", 5, admit), delta_table::add_result::no_room);
+  EXPECT_EQ(asked, 0);
+  EXPECT_THROW(t.add("c", "/1", 5), std::length_error);
+  EXPECT_EQ(t.add("a", "/2", 3, admit), delta_table::add_result::inserted);
+  EXPECT_EQ(t.add("b", "/1", 1, admit), delta_table::add_result::added);
+  EXPECT_EQ(contents(t), (counts{{{"a", "/1"}, 1}, {{"a", "/2"}, 3}, {{"b", "/1"}, 3}}));
+  EXPECT_EQ(t.total(), 7u);
+  EXPECT_EQ(t.find_site("c"), delta_table::no_site);
+}
+
+TEST(DeltaTable, HasRoomForTheSitesOfAnotherWhenBothFit) {
+  // The flusher merges one table into another only when the sites of both
+  // fit the other's site numbers.
+  delta_table into(16, 3), two(16), one(16);
+  into.add("a", "/1", 1);
+  into.add("b", "/1", 1);
+  one.add("c", "/1", 1);
+  two.add("c", "/1", 1);
+  two.add("d", "/1", 1);
+  EXPECT_TRUE(into.has_room_for_sites_of(one));
+  EXPECT_FALSE(into.has_room_for_sites_of(two));
 }
 
 TEST(DeltaTable, AKeyOfASiteNumberedAfterTheLookupIsFound) {
