@@ -116,6 +116,11 @@ byte_classifier best_byte_classifier() noexcept {
 #endif
 }
 
+bool cpu_runs(byte_classifier c) noexcept {
+  // The classifiers are ordered by width: a CPU runs its best and the narrower ones.
+  return static_cast<int>(c) <= static_cast<int>(best_byte_classifier());
+}
+
 bool classify_bytes(byte_classifier c, std::string_view datagram, std::uint64_t* separators,
                     std::uint64_t* unusual) noexcept {
 #if defined(__SSE2__)

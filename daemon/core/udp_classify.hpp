@@ -20,6 +20,9 @@ enum class byte_classifier { none, sse2, avx2 };
 // The widest classifier this CPU runs (none without SSE2: not x86-64).
 byte_classifier best_byte_classifier() noexcept;
 
+// Whether this CPU runs `c` (none, the line parser alone, runs everywhere).
+bool cpu_runs(byte_classifier c) noexcept;
+
 // Fills separators[0, words) and unusual[0, words), words = (size + 63) / 64,
 // for datagram bytes [0, size), 1 <= size; bits past the end are 0. Returns
 // whether any byte is unusual (most datagrams have none). `c` must be one this

@@ -10,7 +10,8 @@
 //     byte %-encoded, parses to the same hit;
 //   - count_udp_datagram (the listener's fast lane) leaves a shard exactly as
 //     the lines above, recorded one by one, do: same counts, same refusals;
-//     and so does one udp_counter given the datagram's two halves.
+//     so does a udp_counter with each byte classifier this CPU runs (none,
+//     SSE2, AVX2), and one udp_counter given the datagram's two halves.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -115,7 +116,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   counter_table fast(1, fast_sites, 20787), slow(1, slow_sites, 20787);
   count_udp_datagram(datagram, fast.shard(0), *batch);
   record_line_by_line(datagram, slow.shard(0));
-  FUZZ_CHECK(observe(fast.shard(0)) == observe(slow.shard(0)));
+  const shard_view want = observe(slow.shard(0));
+  FUZZ_CHECK(observe(fast.shard(0)) == want);
+  for (byte_classifier c : {byte_classifier::none, byte_classifier::sse2, byte_classifier::avx2}) {
+    if (!cpu_runs(c)) continue;
+    site_registry each_sites(2);
+    counter_table each(1, each_sites, 20787);
+    udp_counter counter(each.shard(0), *batch, c);
+    counter.count(datagram);
+    counter.finish();
+    FUZZ_CHECK(observe(each.shard(0)) == want);
+  }
 
   // The same bytes as two datagrams, cut in the middle, through one
   // udp_counter (as the listener counts one recvmmsg batch: hits and decoded

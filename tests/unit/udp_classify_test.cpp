@@ -48,13 +48,23 @@ masks classified(byte_classifier c, std::string_view d) {
 // The classifiers this CPU runs: SSE2 on every x86-64, AVX2 when it has it.
 std::vector<byte_classifier> runnable() {
   std::vector<byte_classifier> v;
-  if (best_byte_classifier() != byte_classifier::none) v.push_back(byte_classifier::sse2);
-  if (best_byte_classifier() == byte_classifier::avx2) v.push_back(byte_classifier::avx2);
+  for (byte_classifier c : {byte_classifier::sse2, byte_classifier::avx2})
+    if (cpu_runs(c)) v.push_back(c);
   return v;
 }
 
 const char* name(byte_classifier c) {
   return c == byte_classifier::avx2 ? "avx2" : "sse2";
+}
+
+TEST(UdpClassify, TheCpuRunsItsBestAndTheNarrowerOnes) {
+  EXPECT_TRUE(cpu_runs(byte_classifier::none));
+  EXPECT_TRUE(cpu_runs(best_byte_classifier()));
+  if (best_byte_classifier() == byte_classifier::avx2) {
+    EXPECT_TRUE(cpu_runs(byte_classifier::sse2));
+  } else {
+    EXPECT_FALSE(cpu_runs(byte_classifier::avx2));
+  }
 }
 
 TEST(UdpClassify, EveryByteValueAtEveryPlaceOfAWord) {
