@@ -87,9 +87,9 @@ void flusher::consolidate_pending(std::size_t first) {
     auto same_day =
         std::find_if(merged.begin() + static_cast<std::ptrdiff_t>(first), merged.end(),
                      [&](const held_table& m) { return m.table->day() == h.table->day(); });
-    // A table whose sites would overflow the other's site numbers stays on
-    // its own (only imports of millions of sites could get there).
-    if (same_day == merged.end() || !same_day->table->has_room_for_sites_of(*h.table)) {
+    // A table whose keys would not fit the other (millions of sites, or 4 GiB
+    // of key records) stays on its own.
+    if (same_day == merged.end() || !same_day->table->can_take_all_of(*h.table)) {
       merged.push_back(std::move(h));
       continue;
     }

@@ -10,7 +10,6 @@ namespace pvc {
 // Every id a hit can carry fits a key record's length field.
 static_assert(max_id_bytes <= delta_table::max_article_bytes);
 
-
 counter_shard::counter_shard(counter_table& table, std::size_t index)
     : table_(table), index_(index), active_(std::make_unique<delta_table>()) {
   active_->reset(table.current_day());
@@ -68,6 +67,10 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
     }
     if (result == delta_table::add_result::no_room) [[unlikely]] {
       reject(t, reject_reason::site_limit);
+      continue;
+    }
+    if (result == delta_table::add_result::full) [[unlikely]] {
+      reject(t, reject_reason::cardinality);
       continue;
     }
     inserted += result == delta_table::add_result::inserted;

@@ -22,12 +22,13 @@ unsigned shift_for(std::size_t slots) {
 
 }  // namespace
 
-delta_table::delta_table(std::size_t initial_slots, std::size_t site_capacity)
+delta_table::delta_table(std::size_t initial_slots, limits l)
     : slots_(std::bit_ceil(initial_slots < 16 ? std::size_t{16} : initial_slots)),
       mask_(slots_.size() - 1),
       shift_(shift_for(slots_.size())),
       seed_(process_hash_seed()),
-      site_capacity_(site_capacity < max_sites ? site_capacity : max_sites) {
+      limits_{l.sites < max_sites ? l.sites : max_sites,
+              l.key_bytes < max_key_bytes ? l.key_bytes : max_key_bytes} {
   keys_.resize(keys_pad_bytes);
 }
 
@@ -61,7 +62,7 @@ void delta_table::insert(std::size_t i, std::uint64_t h, std::string_view site,
 }
 
 std::uint32_t delta_table::add_site(std::string_view site) {
-  assert(site_names_.size() < site_capacity_);  // add_hashed checked
+  assert(site_names_.size() < limits_.sites);  // add_hashed checked
   const auto number = static_cast<std::uint32_t>(site_names_.size());
   const std::string_view name = site_storage_.emplace_back(site);
   site_names_.push_back(name);

@@ -28,17 +28,25 @@ namespace pvc {
 
 class delta_table {
  public:
-  // `site_capacity`: how many sites this table numbers at most (max_sites;
-  // tests pass fewer to reach the limit).
-  explicit delta_table(std::size_t initial_slots = 1024, std::size_t site_capacity = max_sites);
+  // How much one table holds at most: sites it numbers, and bytes of key
+  // records (a record's 32-bit offset must reach it). Tests pass less to
+  // reach the limits.
+  struct limits {
+    std::size_t sites = max_sites;
+    std::size_t key_bytes = max_key_bytes;
+  };
+  explicit delta_table(std::size_t initial_slots = 1024) : delta_table(initial_slots, limits{}) {}
+  delta_table(std::size_t initial_slots, limits l);
   // Not copyable: the site views point into this table's own storage.
   delta_table(const delta_table&) = delete;
   delta_table& operator=(const delta_table&) = delete;
 
   // refused: admit() said no. no_room: the key's site is new here and the
-  // table has numbered site_capacity sites already (by default max_sites, a
-  // cap far above any max_sites setting; see reset()).
-  enum class add_result { added, inserted, refused, no_room };
+  // table has numbered limits.sites sites already (by default max_sites, a
+  // cap far above any max_sites setting; see reset()). full: the key's
+  // record would not fit in limits.key_bytes (4 GiB by default: about 100M
+  // keys). The table is unchanged by all three.
+  enum class add_result { added, inserted, refused, no_room, full };
 
   // The longest article a key may have (ids are at most 200 bytes), and the
   // most sites one table numbers.
@@ -46,6 +54,8 @@ class delta_table {
   static constexpr std::size_t max_article_bytes = (std::size_t{1} << length_bits) - 1;
   // Site numbers stop one short of 2^22, so no record has the all-ones header.
   static constexpr std::size_t max_sites = (std::size_t{1} << (32 - length_bits)) - 1;
+  // Every record starts below 2^32 bytes into the arena.
+  static constexpr std::size_t max_key_bytes = std::size_t{1} << 32;
 
   // Adds n views to (site, article). Ids must already be validated
   // (1..200 bytes each; the table takes articles up to max_article_bytes). A
@@ -55,11 +65,13 @@ class delta_table {
   add_result add(std::string_view site, std::string_view article, std::uint64_t n, Admit&& admit) {
     return add_hashed(key_hash(site, article), site, find_site(site), article, n, admit);
   }
-  // add() with every key admitted; throws std::length_error on no_room.
+  // add() with every key admitted; throws std::length_error on no_room or
+  // full (a caller that merges tables checks can_take_all_of first).
   void add(std::string_view site, std::string_view article, std::uint64_t n) {
-    if (add(site, article, n, [](std::string_view, std::uint64_t) { return true; }) ==
-        add_result::no_room) {
-      throw std::length_error("delta_table: no room for another site");
+    const add_result r =
+        add(site, article, n, [](std::string_view, std::uint64_t) { return true; });
+    if (r == add_result::no_room || r == add_result::full) {
+      throw std::length_error("delta_table: no room for another key");
     }
   }
 
@@ -87,7 +99,9 @@ class delta_table {
       }
       i = (i + 1) & mask_;
     }
-    if (site_number == no_site && site_names_.size() >= site_capacity_) return add_result::no_room;
+    if (site_number == no_site && site_names_.size() >= limits_.sites) return add_result::no_room;
+    if (keys_.size() + record_prefix_bytes + article.size() > limits_.key_bytes)
+      return add_result::full;
     if (!admit(site, h)) return add_result::refused;
     insert(i, h, site, site_number, article, n);
     return add_result::inserted;
@@ -140,9 +154,11 @@ class delta_table {
   static constexpr std::size_t sites_kept_across_reset = 65536;
   void reset(std::int32_t day);
 
-  // Whether every site of `other` can be numbered here (a merge of the two).
-  bool has_room_for_sites_of(const delta_table& other) const noexcept {
-    return site_names_.size() + other.site_names_.size() <= site_capacity_;
+  // Whether every key of `other` fits here (a merge of the two): its sites
+  // can be numbered and its records fit.
+  bool can_take_all_of(const delta_table& other) const noexcept {
+    return site_names_.size() + other.site_names_.size() <= limits_.sites &&
+           keys_.size() + other.keys_.size() <= limits_.key_bytes;
   }
 
   std::int32_t day() const noexcept { return day_; }
@@ -250,7 +266,7 @@ class delta_table {
   std::unordered_map<std::string_view, std::uint32_t, seeded_string_hash> site_numbers_;
   std::size_t site_bytes_ = 0;  // names and an estimate of their bookkeeping
   std::uint32_t last_site_ = no_site;
-  std::size_t site_capacity_;
+  limits limits_;
 };
 
 }  // namespace pvc

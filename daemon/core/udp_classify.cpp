@@ -116,6 +116,9 @@ byte_classifier best_byte_classifier() noexcept {
 #endif
 }
 
+static_assert(byte_classifier::none < byte_classifier::sse2 &&
+              byte_classifier::sse2 < byte_classifier::avx2);
+
 bool cpu_runs(byte_classifier c) noexcept {
   // The classifiers are ordered by width: a CPU runs its best and the narrower ones.
   return static_cast<int>(c) <= static_cast<int>(best_byte_classifier());

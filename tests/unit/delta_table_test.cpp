@@ -199,7 +199,7 @@ TEST(DeltaTable, ASiteNewToAFullTableHasNoRoom) {
   // A table numbers site_capacity sites (max_sites, 4,194,303, in pvcd; two
   // here). A key of a third site is refused before admit is asked, and the
   // table is unchanged; keys of the sites it has still go in.
-  delta_table t(16, 2);
+  delta_table t(16, {.sites = 2});
   t.add("a", "/1", 1);
   t.add("b", "/1", 2);
   int asked = 0;
@@ -214,17 +214,39 @@ TEST(DeltaTable, ASiteNewToAFullTableHasNoRoom) {
   EXPECT_EQ(t.find_site("c"), delta_table::no_site);
 }
 
-TEST(DeltaTable, HasRoomForTheSitesOfAnotherWhenBothFit) {
+TEST(DeltaTable, AKeyWhoseRecordDoesNotFitIsRefusedAsFull) {
+  // Records take at most limits.key_bytes (4 GiB in pvcd, so that a 32-bit
+  // offset reaches each). Here 8 bytes of pad and two 14-byte records fit
+  // in 40; a third new key is refused, a known key still counts.
+  delta_table t(16, {.key_bytes = 40});
+  t.add("a", "/1", 1);
+  t.add("a", "/2", 1);
+  auto admit = [](std::string_view, std::uint64_t) { return true; };
+  EXPECT_EQ(t.add("a", "/3", 1, admit), delta_table::add_result::full);
+  EXPECT_THROW(t.add("a", "/3", 1), std::length_error);
+  EXPECT_EQ(t.add("a", "/1", 4, admit), delta_table::add_result::added);
+  EXPECT_EQ(contents(t), (counts{{{"a", "/1"}, 5}, {{"a", "/2"}, 1}}));
+}
+
+TEST(DeltaTable, CanTakeAllOfAnotherWhenItsSitesAndKeysFit) {
   // The flusher merges one table into another only when the sites of both
-  // fit the other's site numbers.
-  delta_table into(16, 3), two(16), one(16);
+  // fit the other's site numbers and the records of both its key bytes.
+  delta_table into(16, {.sites = 3}), two(16), one(16);
   into.add("a", "/1", 1);
   into.add("b", "/1", 1);
   one.add("c", "/1", 1);
   two.add("c", "/1", 1);
   two.add("d", "/1", 1);
-  EXPECT_TRUE(into.has_room_for_sites_of(one));
-  EXPECT_FALSE(into.has_room_for_sites_of(two));
+  EXPECT_TRUE(into.can_take_all_of(one));
+  EXPECT_FALSE(into.can_take_all_of(two));
+  // 8 + 14 + 14 bytes here, 8 + 14 there: 58 of 60 fit, 58 of 57 do not.
+  delta_table roomy(16, {.key_bytes = 60}), tight(16, {.key_bytes = 57});
+  for (delta_table* t : {&roomy, &tight}) {
+    t->add("a", "/1", 1);
+    t->add("a", "/2", 1);
+  }
+  EXPECT_TRUE(roomy.can_take_all_of(one));
+  EXPECT_FALSE(tight.can_take_all_of(one));
 }
 
 TEST(DeltaTable, AKeyOfASiteNumberedAfterTheLookupIsFound) {
@@ -255,7 +277,7 @@ TEST(DeltaTable, ResetEmptiesButKeepsMemory) {
   for (int i = 0; i < 5000; ++i)
     t.add("blog", article_name(i), 2);
   const std::size_t grown = t.memory_bytes();
-  ASSERT_GT(grown, 16 * 16u);
+  ASSERT_GT(grown, 16 * 8u + 8);  // more than 16 empty slots and the pad
 
   t.reset(42);
   EXPECT_TRUE(t.empty());
