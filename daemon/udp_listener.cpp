@@ -101,8 +101,10 @@ class worker {
       // Received by the reactor before stop() ran, when the handler runs
       // after it: counted, as main() runs the handlers still queued before
       // the final flush (io_threads::run_leftovers).
-      shard_.stats().udp_datagrams.add(1);
       count_udp_datagram({first_.data(), n}, shard_, batch_);
+      // Added after its lines are counted (here and in drain), so a scrape
+      // that sees a datagram sees its lines' results too.
+      shard_.stats().udp_datagrams.add(1);
       if (stopping_) return;
       drain(batches_per_wake);
       wait();
@@ -132,13 +134,13 @@ class worker {
     for (int b = 0; b < max_batches; ++b) {
       const int n =
           ::recvmmsg(socket_.native_handle(), msgs_.data(), batch_size, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;  // EAGAIN: the queue is empty
-      shard_.stats().udp_datagrams.add(static_cast<std::uint64_t>(n));
+      if (n <= 0) return;                   // EAGAIN: the queue is empty
       udp_counter counter(shard_, batch_);  // the lines of all n datagrams, in batches
       for (int i = 0; i < n; ++i) {
         counter.count({static_cast<const char*>(iov_[i].iov_base), msgs_[i].msg_len});
       }
       counter.finish();  // before the next recvmmsg reuses the buffers
+      shard_.stats().udp_datagrams.add(static_cast<std::uint64_t>(n));
       if (static_cast<std::size_t>(n) < batch_size) return;
     }
   }

@@ -248,10 +248,15 @@ TEST_F(reject_test, EmptyUdpDatagramIsCountedAsMalformed) {
   udp_sender u(d.ports().udp);
   ASSERT_TRUE(u.send("")) << u.error();
   ASSERT_TRUE(u.send("good one\n")) << u.error();
+  // The listener adds a datagram to pvcd_udp_datagrams_total before it counts
+  // its lines, so a scrape may see both datagrams and not yet their results:
+  // wait for all three figures (a missing rejection still fails, by timeout).
   std::string metrics;
   ASSERT_TRUE(wait_until([&] {
     metrics = fetch_metrics(d.ports().admin);
-    return metric_value(metrics, "pvcd_udp_datagrams_total") == 2;
+    return metric_value(metrics, "pvcd_udp_datagrams_total") == 2 &&
+           metric_value(metrics, accepted_series("udp")) == 1 &&
+           metric_value(metrics, rejected_series("malformed", "udp")) == 1;
   })) << metrics;
   EXPECT_EQ(metric_value(metrics, accepted_series("udp")), 1);
   EXPECT_EQ(metric_value(metrics, rejected_series("malformed", "udp")), 1)
