@@ -2,19 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/basic_parser.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
-#include <optional>
 #include <unordered_set>
 
 #include "core/counter_table.hpp"
+#include "http_request_reader.hpp"
 #include "io_threads.hpp"
 #include "port_probe.hpp"
 #include "routes.hpp"
@@ -23,180 +22,22 @@ namespace pvc {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using std::chrono::steady_clock;
 
-// What a session keeps of a request. Strings keep their capacity between
-// requests, so a keep-alive connection stops allocating after its first.
-struct request_data {
-  std::string method;
-  std::string target;
-  std::string content_type;
-  std::string body;
-  std::string user_agent;
-  std::string x_forwarded_for;
-  std::string forwarded;
-  std::string if_none_match;
-  std::string origin;
-  std::string authorization;
+// Sockets and timers bound to their thread's io_context by type: each
+// operation then skips the type-erased executor (any_io_executor) that
+// perf showed at several percent of a beacon's user-space time.
+using executor = asio::io_context::executor_type;
+using socket_type = asio::basic_stream_socket<tcp, executor>;
+using acceptor_type = asio::basic_socket_acceptor<tcp, executor>;
+using timer_type =
+    asio::basic_waitable_timer<steady_clock, asio::wait_traits<steady_clock>, executor>;
 
-  void clear() {
-    for (std::string* s : {&method, &target, &content_type, &body, &user_agent, &x_forwarded_for,
-                           &forwarded, &if_none_match, &origin, &authorization}) {
-      s->clear();
-    }
-  }
-};
-
-// Beast's parser with callbacks that copy only what routes need, instead of
-// building a full message with an allocated field list.
-class request_parser final : public http::basic_parser<true> {
- public:
-  explicit request_parser(request_data& d) : d_(d) { d_.clear(); }
-
- private:
-  void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
-                       error_code&) override {
-    d_.method.assign(method.data(), method.size());
-    d_.target.assign(target.data(), target.size());
-  }
-  void on_response_impl(int, beast::string_view, int, error_code& ec) override {
-    ec = http::error::bad_method;  // never called for a request parser
-  }
-  void on_field_impl(http::field name, beast::string_view name_string, beast::string_view value,
-                     error_code&) override {
-    switch (name) {
-      case http::field::content_type:
-        d_.content_type.assign(value);
-        break;
-      case http::field::user_agent:
-        d_.user_agent.assign(value);
-        break;
-      case http::field::forwarded:
-        d_.forwarded.assign(value);
-        break;
-      case http::field::if_none_match:
-        d_.if_none_match.assign(value);
-        break;
-      case http::field::origin:
-        d_.origin.assign(value);
-        break;
-      case http::field::authorization:
-        d_.authorization.assign(value);
-        break;
-      case http::field::unknown:
-        // Beast has no enum value for X-Forwarded-For. Several such lines
-        // form one comma-separated list.
-        if (beast::iequals(name_string, "x-forwarded-for")) {
-          if (!d_.x_forwarded_for.empty()) d_.x_forwarded_for += ", ";
-          d_.x_forwarded_for.append(value);
-        }
-        break;
-      default:
-        break;
-    }
-  }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
-  std::size_t on_body_impl(beast::string_view body, error_code&) override {
-    d_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
-    d_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
-
-  request_data& d_;
-};
-
-std::string_view reason_phrase(unsigned status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Content Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
-
-void format_head(std::string& out, const http_response& res, bool keep_alive) {
-  out.clear();
-  out += "HTTP/1.1 ";
-  out += std::to_string(res.status);
-  out += ' ';
-  out += reason_phrase(res.status);
-  out += "\r\nCache-Control: ";
-  out += res.cache_control;
-  out += "\r\n";
-  if (res.status != 204 && res.status != 304) {
-    out += "Content-Type: ";
-    out += res.content_type;
-    out += "\r\nContent-Length: ";
-    out += std::to_string(res.payload().size());
-    out += "\r\n";
-  }
-  if (res.cors) {
-    out += "Access-Control-Allow-Origin: ";
-    out += res.cors_origin;
-    out += "\r\n";
-    if (res.cors_origin != "*") out += "Vary: Origin\r\n";
-  }
-  if (!res.etag.empty()) {
-    out += "ETag: ";
-    out += res.etag;
-    out += "\r\n";
-  }
-  if (!res.allow.empty()) {
-    out += "Allow: ";
-    out += res.allow;
-    out += "\r\n";
-  }
-  if (!keep_alive) out += "Connection: close\r\n";
-  out += "\r\n";
-}
-
-// The answer to a request the parser refused.
-void answer_broken_request(error_code ec, http_response& res) {
-  res.reset();
-  if (ec == http::error::header_limit) {
-    res.status = 431;
-    res.body = "malformed: request header larger than 8 KiB\n";
-  } else if (ec == http::error::body_limit) {
-    res.status = 413;
-    res.body = "malformed: request body too large\n";
-  } else {
-    res.status = 400;
-    res.body = "malformed: not a valid HTTP/1.1 request\n";
-  }
-}
+// Requests answered in one go from bytes already received (pipelining)
+// before the session lets the thread's other connections run.
+constexpr int max_answers_per_turn = 16;
 
 class session;
 
@@ -206,8 +47,8 @@ struct worker {
       : ctx(c), acceptor(c), retry_timer(c), routes(r), shard(s), kind(k), limits(l) {}
 
   asio::io_context& ctx;
-  tcp::acceptor acceptor;
-  asio::steady_timer retry_timer;
+  acceptor_type acceptor;
+  timer_type retry_timer;
   const router& routes;
   counter_shard& shard;
   transport kind;
@@ -217,7 +58,7 @@ struct worker {
   bool stopping = false;
 
   void do_accept();
-  void on_accept(error_code ec, tcp::socket socket);
+  void on_accept(error_code ec, socket_type socket);
   void stop();
   void close_all();
   void make_room();
@@ -225,7 +66,11 @@ struct worker {
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, worker& w) : socket_(std::move(socket)), timer_(w.ctx), w_(w) {
+  session(socket_type socket, worker& w)
+      : socket_(std::move(socket)),
+        timer_(w.ctx),
+        w_(w),
+        reader_(w.limits.header_bytes, w.limits.body_bytes) {
     w_.sessions.insert(this);
     w_.shard.stats().http_connections.add(1);
   }
@@ -236,12 +81,15 @@ class session : public std::enable_shared_from_this<session> {
 
   // When the current read or write times out: the least recently active connection has
   // the earliest deadline.
-  std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+  steady_clock::time_point deadline() const noexcept { return deadline_; }
   bool is_open() const noexcept { return socket_.is_open(); }
 
   void start() {
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    // Answers are sent at once (see send_answer); a send that would block
+    // returns instead of waiting.
+    socket_.non_blocking(true, ignored);
     const auto remote = socket_.remote_endpoint(ignored);
     if (!ignored) {
       const auto a = remote.address();
@@ -250,15 +98,15 @@ class session : public std::enable_shared_from_this<session> {
                   ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
                   : a.to_string();
     }
-    deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
+    deadline_ = steady_clock::now() + w_.limits.idle_timeout;
     arm_timer();
-    do_read();
+    receive();
   }
 
   // Called when the listener stops: an idle connection closes now, a busy
   // one after its response.
   void stop() {
-    if (reading_ && !parser_->got_some() && buffer_.size() == 0) close();
+    if (receiving_ && reader_.between_requests()) close();
   }
 
   void close() {
@@ -268,71 +116,105 @@ class session : public std::enable_shared_from_this<session> {
   }
 
  private:
-  void do_read() {
-    parser_.emplace(req_);
-    parser_->header_limit(static_cast<std::uint32_t>(w_.limits.header_bytes));
-    parser_->body_limit(w_.limits.body_bytes);
-    deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
-    reading_ = true;
-    http::async_read(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+  // The deadline is not moved by the bytes of a request arriving, only by
+  // an answer: a request dripped a byte at a time still times out.
+  void receive() {
+    receiving_ = true;
+    const std::span<char> space = reader_.receive_space();
+    socket_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
   }
 
-  void on_read(error_code ec) {
-    reading_ = false;
+  void on_receive(error_code ec, std::size_t n) {
+    receiving_ = false;
     // stop() or make_room() may have closed the socket after the request arrived
     // but before this handler ran: no answer can go out, so it must not count.
     if (!socket_.is_open()) return close();
-    if (ec) {
-      if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset || ec == asio::error::eof) {
-        return close();
-      }
-      // A broken request: answer once, then close (the stream is out of sync).
-      w_.shard.reject(w_.kind, reject_reason::malformed);
-      started_ = std::chrono::steady_clock::now();
-      answer_broken_request(ec, res_);
-      head_only_ = false;  // the body of this 400 must go out even after a HEAD
-      return write(false);
+    if (!ec) {
+      reader_.received(n);
+      return serve(reader_.parse());
     }
-    const http_request_view view{
-        req_.method,       req_.target,          req_.content_type, req_.body,          peer_,
-        req_.user_agent,   req_.x_forwarded_for, req_.forwarded,    req_.if_none_match, req_.origin,
-        req_.authorization};
-    started_ = std::chrono::steady_clock::now();
-    res_.reset();
-    w_.routes.handle(view, res_, w_.shard);
-    head_only_ = req_.method == "HEAD";
-    write(parser_->keep_alive() && !w_.stopping);
+    if (ec == asio::error::eof) return serve(reader_.end_of_input());
+    close();  // reset, aborted: nobody to answer
   }
 
-  void write(bool keep_alive) {
-    keep_alive_ = keep_alive;
-    format_head(head_, res_, keep_alive);
-    std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head_), head_only_
-                                 ? asio::const_buffer{}
-                                 : asio::buffer(res_.payload().data(), res_.payload().size())};
-    deadline_ = std::chrono::steady_clock::now() + w_.limits.idle_timeout;
-    asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+  // Answers every whole request received so far, up to a turn's worth,
+  // then receives more, or waits for a send the kernel could not take at once.
+  void serve(request_reader::step step) {
+    using step_t = request_reader::step;
+    for (int answered = 0;; ++answered) {
+      if (step == step_t::need_more) return receive();
+      if (step == step_t::closed) return close();
+      if (answered == max_answers_per_turn) {
+        asio::post(socket_.get_executor(), [self = shared_from_this(), step] {
+          // As in on_receive: closed meanwhile, the request must not count.
+          if (!self->socket_.is_open()) return self->close();
+          self->serve(step);
+        });
+        return;
+      }
+      started_ = steady_clock::now();
+      const answer_plan plan = answer(step, reader_, peer_, w_.routes, w_.shard, w_.kind, res_);
+      keep_alive_ = plan.keep_alive && !w_.stopping;
+      head_only_ = plan.head_only;
+      if (!send_answer()) return;  // on_sent continues
+      if (!answer_sent()) return;
+      step = reader_.parse();
+    }
   }
 
-  void on_write(error_code ec) {
+  // Sends the answer now if the kernel takes all of it, which it nearly
+  // always does: one send, no completion to queue. Else sends the rest
+  // asynchronously and returns false (on_sent continues).
+  bool send_answer() {
+    const std::string_view head = head_.of(res_, keep_alive_);
+    const std::string_view payload = head_only_ ? std::string_view{} : res_.payload();
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head.data(), head.size()),
+                                                 asio::buffer(payload.data(), payload.size())};
+    error_code ec;
+    const std::size_t sent = socket_.write_some(buffers, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      close();
+      return false;
+    }
+    if (sent == head.size() + payload.size()) return true;
+    // What is left: the rest of the head and the payload, or the rest of the payload.
+    if (sent < head.size()) {
+      buffers[0] += sent;
+    } else {
+      buffers[0] = asio::const_buffer{};
+      buffers[1] += sent - head.size();
+    }
+    deadline_ = steady_clock::now() + w_.limits.idle_timeout;
+    asio::async_write(socket_, buffers,
+                      [self = shared_from_this()](error_code e, std::size_t) { self->on_sent(e); });
+    return false;
+  }
+
+  void on_sent(error_code ec) {
+    if (ec) return close();
+    if (answer_sent()) serve(reader_.parse());
+  }
+
+  // After an answer went out in full: records its latency and gets ready for
+  // the next request. False when the connection closes instead.
+  bool answer_sent() {
     // Latency as the client sees it, from a complete request to the answer written.
-    const auto elapsed = std::chrono::steady_clock::now() - started_;
+    const auto now = steady_clock::now();
     w_.shard.stats().observe_http(
         res_.route, res_.status,
         static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()));
-    if (ec || !keep_alive_) {
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - started_).count()));
+    if (!keep_alive_) {
       error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);
-      return close();
+      close();
+      return false;
     }
-    do_read();
+    deadline_ = now + w_.limits.idle_timeout;
+    reader_.next_request();
+    return true;
   }
 
   // One timer per connection, re-armed lazily: activity only moves
@@ -342,32 +224,30 @@ class session : public std::enable_shared_from_this<session> {
     timer_.expires_at(deadline_);
     timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || !self->socket_.is_open()) return;
-      if (std::chrono::steady_clock::now() >= self->deadline_) return self->close();
+      if (steady_clock::now() >= self->deadline_) return self->close();
       self->arm_timer();
     });
   }
 
-  tcp::socket socket_;
-  asio::steady_timer timer_;
+  socket_type socket_;
+  timer_type timer_;
   worker& w_;
-  beast::flat_buffer buffer_;
-  std::optional<request_parser> parser_;
-  request_data req_;
+  request_reader reader_;
   std::string peer_;
   http_response res_;
-  std::string head_;
-  std::chrono::steady_clock::time_point deadline_;
-  std::chrono::steady_clock::time_point started_;
-  bool reading_ = false;
+  answer_head head_;
+  steady_clock::time_point deadline_;
+  steady_clock::time_point started_;
+  bool receiving_ = false;
   bool keep_alive_ = true;
   bool head_only_ = false;
 };
 
 void worker::do_accept() {
-  acceptor.async_accept(ctx, [this](error_code ec, tcp::socket s) { on_accept(ec, std::move(s)); });
+  acceptor.async_accept(ctx, [this](error_code ec, socket_type s) { on_accept(ec, std::move(s)); });
 }
 
-void worker::on_accept(error_code ec, tcp::socket socket) {
+void worker::on_accept(error_code ec, socket_type socket) {
   if (stopping || ec == asio::error::operation_aborted) return;
   if (ec) {
     // Out of descriptors or memory: pause instead of spinning on the error.
@@ -414,7 +294,7 @@ void worker::close_all() {
     s->close();
 }
 
-bool open_acceptor(tcp::acceptor& a, const tcp::endpoint& ep, std::string& error) {
+bool open_acceptor(acceptor_type& a, const tcp::endpoint& ep, std::string& error) {
   error_code ec;
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
@@ -520,54 +400,6 @@ void http_listener::stop() {
 void http_listener::close_all() {
   for (std::size_t i = 0; i < impl_->workers.size(); ++i) {
     impl_->threads.run_on(i, [w = impl_->workers[i].get()] { w->close_all(); });
-  }
-}
-
-void handle_raw_requests(std::string_view bytes, const router& routes, counter_shard& shard,
-                         transport kind, const http_limits& limits, std::string& out) {
-  request_data req;
-  http_response res;
-  std::string head;
-  while (!bytes.empty()) {
-    // What a session does per request: a fresh parser over the bytes received
-    // so far; the input is everything the peer sent, so "need more" means EOF.
-    request_parser parser(req);
-    parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
-    parser.body_limit(limits.body_bytes);
-    error_code ec;
-    bool eof = false;
-    while (!parser.is_done() && !ec) {
-      if (bytes.empty() || eof) {
-        // The peer sent nothing more: EOF, as http::read handles it.
-        if (!parser.got_some()) return;  // end_of_stream: closed without an answer
-        parser.put_eof(ec);
-        if (!ec && !parser.is_done()) ec = http::error::partial_message;
-        break;
-      }
-      const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
-      bytes.remove_prefix(used);
-      if (ec == http::error::need_more) ec = {};
-      if (used == 0 && !ec) eof = true;  // what is left can never complete the request
-    }
-    bool keep_alive = false;
-    bool head_only = false;
-    if (ec) {
-      shard.reject(kind, reject_reason::malformed);
-      answer_broken_request(ec, res);
-    } else {
-      const http_request_view view{
-          req.method,        req.target,     req.content_type,    req.body,
-          "127.0.0.1",       req.user_agent, req.x_forwarded_for, req.forwarded,
-          req.if_none_match, req.origin,     req.authorization};
-      res.reset();
-      routes.handle(view, res, shard);
-      head_only = req.method == "HEAD";
-      keep_alive = parser.keep_alive();
-    }
-    format_head(head, res, keep_alive);
-    out += head;
-    if (!head_only) out += res.payload();
-    if (!keep_alive) return;
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
-// HTTP/1.1 listener (Boost.Beast over Asio): one SO_REUSEPORT acceptor per
-// I/O thread, keep-alive sessions that live and die on the thread that
-// accepted them, a zero-copy request parser and prebuilt response headers.
+// HTTP/1.1 listener over Asio: one SO_REUSEPORT acceptor per I/O thread,
+// keep-alive sessions that live and die on the thread that accepted them,
+// requests read by Beast's parser (http_request_reader.hpp) and answers sent
+// at once.
 //
 // Limits on every read, each for a reason:
 //   - header bytes: 8 KiB, what nginx allows by default; beacons need ~1 KiB
@@ -34,14 +35,6 @@ struct http_limits {
   // is closed to make room, so a connection flood cannot lock out fresh clients.
   std::size_t max_connections = 10'000;
 };
-
-// For the fuzz target (tests/fuzz): `bytes` as everything a peer sent on one
-// connection, parsed and routed as a session does (same parser, limits,
-// router and error answers, no sockets); each answer, as it would be
-// written, is appended to `out`. Stops at the end of the input, after a
-// malformed request or after an answer that closes the connection.
-void handle_raw_requests(std::string_view bytes, const router& routes, counter_shard& shard,
-                         transport kind, const http_limits& limits, std::string& out);
 
 class http_listener {
  public:

@@ -1,6 +1,6 @@
 // libFuzzer target: raw bytes as one HTTP connection's input, through the
 // same Beast request parser, limits and routers as a pvcd session
-// (pvc::handle_raw_requests in daemon/http_server.cpp), without sockets.
+// (pvc::handle_raw_requests in daemon/http_request_reader.cpp), without sockets.
 //
 // Input: one selector byte, then the bytes a peer sends.
 //   selector bit 0: the admin router (else the public one)
@@ -32,6 +32,7 @@
 #include "core/counter_table.hpp"
 #include "core/site_registry.hpp"
 #include "fuzz_check.hpp"
+#include "http_request_reader.hpp"
 #include "http_server.hpp"
 #include "routes.hpp"
 #include "store.hpp"
@@ -136,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint64_t before = shard.stats().hits_accepted[static_cast<std::size_t>(kind)].get();
 
   std::string out;
-  handle_raw_requests(bytes, routes, shard, kind, w->limits, out);
+  handle_raw_requests(bytes, routes, shard, kind, w->limits.header_bytes, w->limits.body_bytes,
+                      out);
 
   const bool head_possible = bytes.find("HEAD") != std::string_view::npos;
   const std::size_t answers = check_answers(out, head_possible);

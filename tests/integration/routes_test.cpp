@@ -1,6 +1,13 @@
 // The public listener serves beacons and reads only: the admin routes are
-// not reachable from it, and a hit tried there is not counted.
+// not reachable from it, and a hit tried there is not counted. Its
+// connections answer pipelined requests in order, however late the client
+// reads.
+#include <chrono>
+#include <cstdint>
+#include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "pvcd_fixture.hpp"
 
@@ -52,6 +59,60 @@ TEST_F(routes_test, AdminRoutesAreNotFoundOnThePublicListener) {
   EXPECT_EQ(metric_value(text, accepted_series("admin")), 1);
   EXPECT_EQ(metric_value(text, views_series("admin")), 3);
   EXPECT_EQ(metric_value(text, accepted_series("http")), 0);
+
+  const exit_status s = d.stop();
+  EXPECT_TRUE(s.ok()) << s.describe();
+}
+
+// Requests pipelined in one send, to a client whose receive buffer is a few
+// KiB and which reads nothing until all are sent: their answers are twice
+// what the kernel lets the server queue on the socket, so the server's sends
+// must wait for the client. It also answers at most a turn's worth of
+// requests before its other connections run.
+TEST_F(routes_test, PipelinedAnswersArriveWholeAndInOrderWhenTheClientReadsLate) {
+  daemon_process d;
+  ASSERT_TRUE(d.start(options())) << d.error();
+  const http_reply widget = http_once(d.ports().http, "GET", "/widget.js");
+  ASSERT_EQ(widget.status, 200) << widget.error;
+  ASSERT_GT(widget.body.size(), 1000u);
+  std::size_t most_queued = 4 << 20;  // the largest send buffer TCP grows to
+  std::ifstream("/proc/sys/net/ipv4/tcp_wmem") >> most_queued >> most_queued >> most_queued;
+
+  http_connection c(d.ports().http, 4096);
+  ASSERT_TRUE(c.connected()) << c.error();
+  const int requests = static_cast<int>(2 * most_queued / widget.body.size()) / 100 * 100 + 100;
+  std::string pipelined;
+  for (int i = 0; i < requests; ++i) {
+    // Every tenth a beacon, for ten articles in turn: none may count twice.
+    pipelined +=
+        i % 10 == 9 ? http_connection::format_request(
+                          "GET", std::string("/hit?s=pipe&a=a").append(std::to_string(i / 10 % 10)))
+                    : http_connection::format_request("GET", "/widget.js");
+  }
+  ASSERT_TRUE(c.send_raw(pipelined)) << c.error();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (int i = 0; i < requests; ++i) {
+    const http_reply r = c.read_reply();
+    if (i % 10 == 9) {
+      ASSERT_EQ(r.status, 204) << "reply " << i << ": " << r.error;
+    } else {
+      ASSERT_EQ(r.status, 200) << "reply " << i << ": " << r.error;
+      ASSERT_EQ(r.body, widget.body) << "reply " << i;
+    }
+  }
+  // The connection is still in step.
+  EXPECT_EQ(c.get("/healthz").body, "ok\n");
+
+  std::vector<std::string> articles;
+  for (int i = 0; i < 10; ++i)
+    articles.push_back(std::string("a").append(std::to_string(i)));
+  ASSERT_TRUE(wait_until([&] {
+    return fetch_views(d.ports().http, "pipe").total == static_cast<std::uint64_t>(requests / 10);
+  }));
+  const views_reply v = fetch_views(d.ports().http, "pipe", articles);
+  ASSERT_EQ(v.error, "");
+  for (const std::string& a : articles)
+    EXPECT_EQ(v.articles.at(a).total, static_cast<std::uint64_t>(requests / 100)) << a;
 
   const exit_status s = d.stop();
   EXPECT_TRUE(s.ok()) << s.describe();

@@ -73,7 +73,7 @@ bool http_reply::closes() const {
   return lower(header("connection")) == "close";
 }
 
-http_connection::http_connection(std::uint16_t port) {
+http_connection::http_connection(std::uint16_t port, int receive_buffer_bytes) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     error_ = errno_text("socket");
@@ -82,6 +82,10 @@ http_connection::http_connection(std::uint16_t port) {
   set_timeouts(fd_);
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (receive_buffer_bytes > 0) {
+    // Before connect: the window offered to the server is set at the handshake.
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes, sizeof receive_buffer_bytes);
+  }
   const sockaddr_in a = loopback(port);
   if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
     error_ = errno_text(("connect to 127.0.0.1:" + std::to_string(port)).c_str());

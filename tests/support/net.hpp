@@ -36,7 +36,9 @@ struct http_reply {
 
 class http_connection {
  public:
-  explicit http_connection(std::uint16_t port);
+  // `receive_buffer_bytes` > 0 shrinks the socket's receive buffer, so that a
+  // client reading late makes the server's sends wait.
+  explicit http_connection(std::uint16_t port, int receive_buffer_bytes = 0);
   ~http_connection();
   http_connection(const http_connection&) = delete;
   http_connection& operator=(const http_connection&) = delete;
