@@ -165,6 +165,16 @@ struct request_reader::impl {
     start_request();
   }
 
+  // Beast's parser needs more bytes than have arrived. Its header limit
+  // bounds what it waits for in a header, but not in a chunk's size line or
+  // the trailer after the last chunk: the same limit applies there, else
+  // one request could fill memory until the idle timeout.
+  step waiting() {
+    if (end - begin <= header_bytes) return step::need_more;
+    error = parser->is_header_done() ? http::error::bad_chunk : http::error::header_limit;
+    return step::broken;
+  }
+
   // Beast's parser cannot be reset: each request gets a fresh one.
   void start_request() {
     parser.emplace(data);
@@ -179,8 +189,9 @@ struct request_reader::impl {
   std::optional<request_parser> parser;
   error_code error;  // why the request is broken
   // Received bytes not yet parsed are [begin, end). The buffer grows only
-  // while a request's header is incomplete; the parser's header limit
-  // bounds it, and body bytes are copied out as they are parsed.
+  // while a header or chunk line is incomplete, up to about twice the
+  // header limit (see waiting()); body bytes are copied out as they are
+  // parsed.
   std::unique_ptr<char[]> buffer;
   std::size_t capacity = 0;
   std::size_t begin = 0;
@@ -222,12 +233,11 @@ request_reader::step request_reader::parse() {
     const std::size_t used =
         r.parser->put(boost::asio::const_buffer(r.buffer.get() + r.begin, r.end - r.begin), ec);
     r.begin += used;
+    if (ec == http::error::need_more || (!ec && used == 0)) return r.waiting();
     if (ec) {
-      if (ec == http::error::need_more) return step::need_more;
       r.error = ec;
       return step::broken;
     }
-    if (used == 0) return step::need_more;  // Beast says so with need_more; kept as a guard
   }
   return step::request;
 }

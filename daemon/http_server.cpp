@@ -175,6 +175,7 @@ class session : public std::enable_shared_from_this<session> {
     error_code ec;
     const std::size_t sent = socket_.write_some(buffers, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      observe_answer();
       close();
       return false;
     }
@@ -193,19 +194,30 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_sent(error_code ec) {
-    if (ec) return close();
+    // Closed meanwhile (the idle timer, an eviction): a request still in the
+    // buffer must not count, as in on_receive.
+    if (ec || !socket_.is_open()) {
+      observe_answer();
+      return close();
+    }
     if (answer_sent()) serve(reader_.parse());
   }
 
-  // After an answer went out in full: records its latency and gets ready for
-  // the next request. False when the connection closes instead.
-  bool answer_sent() {
-    // Latency as the client sees it, from a complete request to the answer written.
+  // Latency as the client sees it, from a complete request to the answer
+  // written (or the connection lost).
+  steady_clock::time_point observe_answer() {
     const auto now = steady_clock::now();
     w_.shard.stats().observe_http(
         res_.route, res_.status,
         static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(now - started_).count()));
+    return now;
+  }
+
+  // After an answer went out in full: records its latency and gets ready for
+  // the next request. False when the connection closes instead.
+  bool answer_sent() {
+    const auto now = observe_answer();
     if (!keep_alive_) {
       error_code ignored;
       socket_.shutdown(tcp::socket::shutdown_send, ignored);

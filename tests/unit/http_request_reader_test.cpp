@@ -116,6 +116,19 @@ TEST(RequestReader, ABodyPastTheLimitIsRefusedBeforeItArrives) {
   EXPECT_EQ(broken_status(chunked), 413u);
 }
 
+TEST(RequestReader, AChunkLineOrTrailerPastTheHeaderLimitIsBroken) {
+  // Beast's own limit covers the header only: these would wait for more
+  // bytes for ever, the buffer doubling as they come.
+  const std::string chunked = "POST /hit HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& start : {chunked + "1;", chunked + "0\r\nX-Trailer: "}) {
+    request_reader r(1024, 16384);
+    EXPECT_EQ(receive(r, start + std::string(1000, 'a'), 100), step::need_more) << start;
+    ASSERT_EQ(receive(r, std::string(100, 'a'), 100), step::broken) << start;
+    EXPECT_EQ(broken_status(r), 400u);
+    EXPECT_LE(r.receive_space().size(), 4096u);
+  }
+}
+
 TEST(RequestReader, ChunkedBodiesAreJoined) {
   request_reader r(8192, 100);
   ASSERT_EQ(receive(r,
