@@ -11,9 +11,12 @@
 #include "core/counter_table.hpp"
 #include "core/hit_parser.hpp"
 #include "core/udp_datagram.hpp"
-#include "flusher.hpp"
-#include "routes.hpp"
-#include "store.hpp"
+#include "flush/flusher.hpp"
+#include "ingest/visitor_tracker.hpp"
+#include "read/embedded_reader.hpp"
+#include "read/top_lists.hpp"
+#include "serve/routes.hpp"
+#include "store/store.hpp"
 #include "zipf.hpp"
 
 namespace {
@@ -281,7 +284,10 @@ void BM_render_views(benchmark::State& state) {
     table.shard(0).record({"baochinhphu", a, i + 1}, pvc::transport::udp);
   }
   f.flush_once();
-  pvc::route_context ctx{*db, table, [] { return std::string(); }};
+  pvc::visitor_tracker visitors(table, 1, {});
+  pvc::top_lists tops(*db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
+  pvc::embedded_reader reads(*db, table, visitors.visitors(), tops);
+  pvc::route_context ctx{reads, table, [] { return std::string(); }};
   pvc::router r(pvc::router::role::public_api, ctx);
   std::string target = "/api/v1/views?s=baochinhphu";
   for (int i = 0; i < state.range(0); ++i)

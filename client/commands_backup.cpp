@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "audit_log.hpp"
+#include "admin/audit_log.hpp"
 #include "core/json_text.hpp"
 #include "pvctl.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
 
 namespace pvc::ctl {
 namespace {

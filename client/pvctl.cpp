@@ -20,7 +20,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "admin_auth.hpp"
+#include "admin/admin_auth.hpp"
 #include "core/config_values.hpp"
 #include "version.hpp"
 

@@ -7,31 +7,32 @@
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <thread>
 
-#include "admin_api.hpp"
-#include "beacon_gates.hpp"
-#include "config.hpp"
+#include "admin/admin_api.hpp"
+#include "app/config.hpp"
+#include "app/liveness.hpp"
 #include "core/calendar.hpp"
 #include "core/client_ip.hpp"
 #include "core/counter_table.hpp"
 #include "core/hash.hpp"
 #include "core/key_guard.hpp"
-#include "flusher.hpp"
-#include "http_server.hpp"
-#include "io_threads.hpp"
-#include "metrics.hpp"
-#include "per_thread.hpp"
-#include "reloader.hpp"
-#include "routes.hpp"
-#include "store.hpp"
-#include "systemd.hpp"
-#include "udp_listener.hpp"
+#include "flush/flusher.hpp"
+#include "ingest/beacon_gates.hpp"
+#include "ingest/http_server.hpp"
+#include "ingest/io_threads.hpp"
+#include "ingest/per_thread.hpp"
+#include "ingest/udp_listener.hpp"
+#include "ingest/visitor_tracker.hpp"
+#include "app/metrics.hpp"
+#include "app/reloader.hpp"
+#include "app/systemd.hpp"
+#include "read/embedded_reader.hpp"
+#include "read/top_lists.hpp"
+#include "serve/routes.hpp"
+#include "store/store.hpp"
 #include "version.hpp"
-#include "widget.hpp"
 
 namespace {
 
@@ -61,82 +62,6 @@ int fail_start(const std::string& message) {
   }
   return 1;
 }
-
-// Proves the I/O loops are alive to systemd's watchdog (a wedged loop never
-// answers, so WATCHDOG=1 stops and systemd restarts pvcd), and keeps the
-// unit's STATUS= line current with the ingest rates.
-class liveness_reporter {
- public:
-  liveness_reporter(pvc::io_threads& io, const pvc::counter_table& table)
-      : io_(io), table_(table) {}
-
-  void start() {
-    const auto watchdog = pvc::systemd::watchdog_interval();
-    period_ = watchdog.count() > 0
-                  ? std::min<std::chrono::milliseconds>(
-                        std::chrono::duration_cast<std::chrono::milliseconds>(watchdog / 2),
-                        std::chrono::seconds(5))
-                  : std::chrono::milliseconds(5000);
-    watchdog_ = watchdog.count() > 0;
-    thread_ = std::thread([this] { run(); });
-  }
-
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void run() {
-    auto last = totals();
-    auto last_time = std::chrono::steady_clock::now();
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        if (cv_.wait_for(lock, period_, [this] { return stopping_; })) return;
-      }
-      for (std::size_t i = 0; i < io_.size(); ++i)
-        io_.run_on(i, [] {});
-      if (watchdog_) pvc::systemd::notify("WATCHDOG=1");
-      const auto now_totals = totals();
-      const auto now = std::chrono::steady_clock::now();
-      const double secs = std::chrono::duration<double>(now - last_time).count();
-      pvc::systemd::notify(
-          fmt::format("STATUS=counting: http {:.0f}/s, udp {:.0f}/s, rejected {:.0f}/s",
-                      (now_totals[0] - last[0]) / secs, (now_totals[1] - last[1]) / secs,
-                      (now_totals[2] - last[2]) / secs));
-      last = now_totals;
-      last_time = now;
-    }
-  }
-
-  std::array<double, 3> totals() const {
-    std::array<double, 3> t{};
-    for (std::size_t s = 0; s < table_.shard_count(); ++s) {
-      const auto& st = table_.shard(s).stats();
-      t[0] += static_cast<double>(st.hits_accepted[0].get());
-      t[1] += static_cast<double>(st.hits_accepted[1].get());
-      for (const auto& per_transport : st.hits_rejected) {
-        for (const auto& c : per_transport)
-          t[2] += static_cast<double>(c.get());
-      }
-    }
-    return t;
-  }
-
-  pvc::io_threads& io_;
-  const pvc::counter_table& table_;
-  std::chrono::milliseconds period_{5000};
-  bool watchdog_ = false;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-};
 
 int fd_for(const std::map<std::string, int>& fds, const char* name) {
   auto it = fds.find(name);
@@ -195,10 +120,22 @@ int main(int argc, char** argv) {
   pvc::flusher flush(
       table, *db, [&io](std::size_t i, std::function<void()> fn) { io.run_on(i, std::move(fn)); },
       [] { return std::chrono::system_clock::now(); });
-  pvc::metrics stats(table, flush, *db);
+  // The read side: most-viewed lists and distinct visitors beside the store.
+  pvc::visitor_options visitor_options;
+  visitor_options.online_window =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window);
+  visitor_options.dedupe_window =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.dedupe_window);
+  pvc::visitor_tracker visitors(table, cfg.threads, visitor_options);
+  if (auto err = visitors.restore(*db); !err.empty()) return fail_start(err);
+  pvc::top_lists tops(
+      *db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
+  pvc::embedded_reader reads(*db, table, visitors.visitors(), tops);
+
+  pvc::metrics stats(table, flush, reads);
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
-  pvc::route_context ctx{*db, table, [&stats] { return stats.render(); }};
+  pvc::route_context ctx{reads, table, [&stats] { return stats.render(); }};
   ctx.ready = [&flush] { return !flush.stats().failing.load(std::memory_order_relaxed); };
   pvc::reloader reloads;
 
@@ -254,21 +191,23 @@ int main(int argc, char** argv) {
     rate_limit = std::make_unique<pvc::rate_limit_gate>(cfg.rate_limit, cfg.rate_limit_burst);
     ctx.gates.push_back(rate_limit.get());
   }
-  // The widget: visitors, de-duplication, most viewed. Its gate runs last, so
-  // a view it remembers for de-duplication is one that is counted.
-  pvc::widget_options widget_options;
-  widget_options.cors_origins = cfg.cors_origins;
-  widget_options.online_window =
-      std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window);
-  widget_options.dedupe_window =
-      std::chrono::duration_cast<std::chrono::seconds>(cfg.dedupe_window);
-  pvc::widget_state widget(*db, table, cfg.threads, widget_options);
-  if (auto err = widget.restore(); !err.empty()) return fail_start(err);
-  ctx.gates.push_back(&widget.visitor_gate());
-  ctx.listeners.push_back(&widget.visitor_listener());
+  // Visitors (distinct visitors, de-duplication) last, so a view the gate
+  // remembers for de-duplication is one that is counted.
+  ctx.gates.push_back(&visitors.gate());
+  ctx.listeners.push_back(&visitors.listener());
   flush.set_extra_writes(
-      {[&widget](pvc::key_writes& out, pvc::day_number today) { widget.collect(out, today); },
-       [&widget](bool ok) { widget.written(ok); }});
+      {[&visitors](pvc::key_writes& out, pvc::day_number today) { visitors.collect(out, today); },
+       [&visitors](bool ok) { visitors.written(ok); }});
+  // Which pages may read the counts (CORS); SIGHUP replaces the list.
+  pvc::per_thread<std::vector<std::string>> live_cors(
+      cfg.threads, std::make_shared<const std::vector<std::string>>(cfg.cors_origins));
+  ctx.cors_origins = [&live_cors](std::size_t shard) -> const std::vector<std::string>& {
+    return live_cors.get(shard);
+  };
+  reloads.on("cors_origins", [&](const pvc::config& fresh) -> std::string {
+    live_cors.publish(io, std::make_shared<const std::vector<std::string>>(fresh.cors_origins));
+    return {};
+  });
   reloads.on("log_level", [](const pvc::config& fresh) -> std::string {
     spdlog::set_level(spdlog::level::from_str(fresh.log_level));
     return {};
@@ -290,13 +229,11 @@ int main(int argc, char** argv) {
     return {};
   });
   pvc::admin_api admin_api(
-      *db, table, flush,
+      *db, reads, table, flush,
       [&live_admin_token](std::size_t i) -> const std::string& { return live_admin_token.get(i); });
   ctx.admin = &admin_api;
   pvc::router public_routes(pvc::router::role::public_api, ctx);
   pvc::router admin_routes(pvc::router::role::admin, ctx);
-  pvc::add_widget_routes(public_routes, widget);
-  pvc::add_widget_routes(admin_routes, widget);
 
   pvc::http_limits limits;
   limits.body_bytes = cfg.http_max_body;
@@ -329,9 +266,9 @@ int main(int argc, char** argv) {
 
   io.start();
   std::thread flush_thread([&] { flush.run(cfg.flush_interval); });
-  liveness_reporter liveness(io, table);
+  pvc::liveness_reporter liveness(io, table);
   liveness.start();
-  widget.start();
+  tops.start();
   pvc::systemd::notify("READY=1\nSTATUS=counting");
   spdlog::info("event=ready");
 
@@ -347,7 +284,8 @@ int main(int argc, char** argv) {
   spdlog::info("event=stopping signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
   liveness.stop();
-  widget.stop();
+  tops.stop();
+  visitors.stopping();  // the last flush writes every changed visitor sketch
   flush.stop();
   flush_thread.join();
   http->stop();

@@ -47,4 +47,12 @@ class calendar {
   static time_point next_midnight(time_point t) noexcept;
 };
 
+// Steady time in whole seconds: "online now", de-duplication windows and
+// cache ages, which must not jump with the wall clock.
+inline std::int64_t steady_seconds() noexcept {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace pvc

@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "app/config.hpp"
 #include "core/config_values.hpp"
 #include "fuzz_check.hpp"
 

@@ -1,6 +1,6 @@
 // libFuzzer target: raw bytes as one HTTP connection's input, through the
 // same Beast request parser, limits and routers as a pvcd session
-// (pvc::handle_raw_requests in daemon/http_request_reader.cpp), without sockets.
+// (pvc::handle_raw_requests in daemon/ingest/http_request_reader.cpp), without sockets.
 //
 // Input: one selector byte, then the bytes a peer sends.
 //   selector bit 0: the admin router (else the public one)
@@ -27,15 +27,18 @@
 #include <string_view>
 #include <vector>
 
-#include "beacon_gates.hpp"
+#include "ingest/beacon_gates.hpp"
 #include "core/calendar.hpp"
 #include "core/counter_table.hpp"
 #include "core/site_registry.hpp"
 #include "fuzz_check.hpp"
-#include "http_request_reader.hpp"
-#include "http_server.hpp"
-#include "routes.hpp"
-#include "store.hpp"
+#include "ingest/http_request_reader.hpp"
+#include "ingest/http_server.hpp"
+#include "ingest/visitor_tracker.hpp"
+#include "read/embedded_reader.hpp"
+#include "read/top_lists.hpp"
+#include "serve/routes.hpp"
+#include "store/store.hpp"
 
 using namespace pvc;
 
@@ -46,6 +49,9 @@ struct world {
   std::unique_ptr<store> db;
   site_registry sites{1000};
   std::unique_ptr<counter_table> table;
+  std::unique_ptr<visitor_tracker> visitors;
+  std::unique_ptr<top_lists> tops;
+  std::unique_ptr<embedded_reader> reads;
   std::unique_ptr<route_context> plain, gated;
   std::unique_ptr<router> plain_public, plain_admin, gated_public, gated_admin;
   std::unique_ptr<signature_gate> signature;
@@ -65,10 +71,14 @@ struct world {
       std::abort();
     }
     table = std::make_unique<counter_table>(1, sites, 20000);
+    visitors = std::make_unique<visitor_tracker>(*table, 1, visitor_options{});
+    tops = std::make_unique<top_lists>(
+        *db, [this] { return table->current_day(); }, std::chrono::seconds(10));
+    reads = std::make_unique<embedded_reader>(*db, *table, visitors->visitors(), *tops);
     plain = std::make_unique<route_context>(
-        route_context{*db, *table, [] { return std::string("up 1\n"); }});
+        route_context{*reads, *table, [] { return std::string("up 1\n"); }});
     gated = std::make_unique<route_context>(
-        route_context{*db, *table, [] { return std::string("up 1\n"); }});
+        route_context{*reads, *table, [] { return std::string("up 1\n"); }});
     // A fixed clock: a token's validity depends on the input only.
     signature = std::make_unique<signature_gate>("fuzz-secret-0123456789", [] {
       return std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
@@ -87,6 +97,8 @@ struct world {
     plain_admin.reset();
     gated_public.reset();
     gated_admin.reset();
+    reads.reset();
+    tops.reset();
     db.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

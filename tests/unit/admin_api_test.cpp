@@ -1,7 +1,7 @@
 // The admin API's routes in-process, with peers and headers a real socket
 // cannot easily fake: who may change counts (token, loopback), and the
 // import protocol's refusals.
-#include "admin_api.hpp"
+#include "admin/admin_api.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,9 @@
 #include <string>
 #include <thread>
 
-#include "flusher.hpp"
-#include "routes.hpp"
+#include "flush/flusher.hpp"
+#include "serve/routes.hpp"
+#include "read_side.hpp"
 #include "test_support.hpp"
 
 namespace pvc {
@@ -37,10 +38,11 @@ class AdminApiTest : public ::testing::Test {
     flush_ = std::make_unique<flusher>(
         *table_, *db_, [](std::size_t, std::function<void()> task) { task(); },
         [] { return std::chrono::system_clock::now(); });
-    api_ = std::make_unique<admin_api>(
-        *db_, *table_, *flush_, [this](std::size_t) -> const std::string& { return token_; });
+    reads_ = std::make_unique<test::read_side>(*db_, *table_);
+    api_ = std::make_unique<admin_api>(*db_, reads_->reader, *table_, *flush_,
+                                       [this](std::size_t) -> const std::string& { return token_; });
     ctx_ = std::make_unique<route_context>(
-        route_context{*db_, *table_, [] { return std::string("pvcd_up 1\n"); }});
+        route_context{reads_->reader, *table_, [] { return std::string("pvcd_up 1\n"); }});
     ctx_->admin = api_.get();
     admin_ = std::make_unique<router>(router::role::admin, *ctx_);
   }
@@ -83,6 +85,7 @@ class AdminApiTest : public ::testing::Test {
   std::unique_ptr<counter_table> table_;
   std::unique_ptr<flusher> flush_;
   std::string token_;
+  std::unique_ptr<test::read_side> reads_;
   std::unique_ptr<admin_api> api_;
   std::unique_ptr<route_context> ctx_;
   std::unique_ptr<router> admin_;
@@ -220,7 +223,7 @@ TEST_F(AdminApiTest, ImportSessionsRefuseWhatDoesNotFollowTheProtocol) {
   EXPECT_EQ(bad.status, 400u);
   EXPECT_EQ(bad.body, "import refused, nothing was changed: line 5: total is not a whole number\n");
   EXPECT_EQ(call({"POST", "/admin/v1/import/commit?id=" + id}).status, 404u);
-  EXPECT_EQ(db_->top("news", top_period::all, 10, nov5).articles.size(), 0u);
+  EXPECT_EQ(reads_->reader.top("news", top_period::all, 10).articles.size(), 0u);
 
   // A fresh one goes through, as a job.
   const std::string id2 = field(call({"POST", "/admin/v1/import/start?mode=set"}).body, "import");

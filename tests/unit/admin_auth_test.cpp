@@ -1,4 +1,4 @@
-#include "admin_auth.hpp"
+#include "admin/admin_auth.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

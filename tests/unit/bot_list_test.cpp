@@ -5,9 +5,9 @@
 #include <fstream>
 #include <random>
 
-#include "embedded.hpp"
+#include "app/embedded.hpp"
 #include "test_support.hpp"
-#include "widget.hpp"
+#include "ingest/beacon_gates.hpp"
 
 namespace pvc {
 namespace {

@@ -7,7 +7,7 @@
 #include <regex>
 #include <sstream>
 
-#include "config.hpp"
+#include "app/config.hpp"
 #include "test_support.hpp"
 
 namespace {

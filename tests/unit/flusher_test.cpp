@@ -1,4 +1,4 @@
-#include "flusher.hpp"
+#include "flush/flusher.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "http_request_reader.hpp"
+#include "ingest/http_request_reader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "routes.hpp"
+#include "serve/routes.hpp"
 
 namespace pvc {
 namespace {

@@ -1,4 +1,4 @@
-#include "reloader.hpp"
+#include "app/reloader.hpp"
 
 #include <gtest/gtest.h>
 

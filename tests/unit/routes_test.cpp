@@ -1,4 +1,4 @@
-#include "routes.hpp"
+#include "serve/routes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <tuple>
 
+#include "read_side.hpp"
 #include "test_support.hpp"
 
 namespace pvc {
@@ -29,8 +30,9 @@ class RoutesTest : public ::testing::Test {
     ASSERT_NE(db_, nullptr) << error;
     sites_.preload("full-site-0");
     table_ = std::make_unique<counter_table>(1, sites_, dec1);
+    reads_ = std::make_unique<test::read_side>(*db_, *table_);
     ctx_ = std::make_unique<route_context>(
-        route_context{*db_, *table_, [] { return std::string("pvcd_up 1\n"); }});
+        route_context{reads_->reader, *table_, [] { return std::string("pvcd_up 1\n"); }});
     public_ = std::make_unique<router>(router::role::public_api, *ctx_);
     admin_ = std::make_unique<router>(router::role::admin, *ctx_);
   }
@@ -80,6 +82,7 @@ class RoutesTest : public ::testing::Test {
   std::unique_ptr<store> db_;
   site_registry sites_{3};
   std::unique_ptr<counter_table> table_;
+  std::unique_ptr<test::read_side> reads_;
   std::unique_ptr<route_context> ctx_;
   std::unique_ptr<router> public_;
   std::unique_ptr<router> admin_;
@@ -104,6 +107,8 @@ TEST_F(RoutesTest, PublicRouteTable) {
       {{"PUT", "/hit?a=x"}, 405},
       {{"POST", "/hit.gif?a=x"}, 405},
       {{"POST", "/api/v1/views?s=blog"}, 405},
+      {{"GET", "/api/v1/sites"}, 200},
+      {{"POST", "/api/v1/sites"}, 405},
   };
   for (const row& r : table) {
     SCOPED_TRACE(r.req.method + " " + r.req.target);
@@ -174,6 +179,7 @@ TEST_F(RoutesTest, AdminRouteTable) {
       {{"GET", "/hit.gif?s=blog&a=x"}, 404},
       {{"GET", "/admin/v1/hit?s=blog&a=x"}, 405},
       {{"GET", "/api/v1/views?s=blog"}, 200},
+      {{"GET", "/api/v1/sites"}, 200},
   };
   for (const row& r : table) {
     SCOPED_TRACE(r.req.method + " " + r.req.target);

@@ -1,0 +1,599 @@
+// The admin API: route table, authorization, reads (top, stats, export,
+// audit) and corrections (adjust, rename, merge). Imports, backups and the
+// worker thread are in admin_jobs.cpp.
+#include "admin/admin_api.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <filesystem>
+
+#include "admin/admin_api_impl.hpp"
+#include "admin/admin_auth.hpp"
+#include "core/counter_table.hpp"
+#include "core/form_text.hpp"
+#include "core/hash.hpp"
+#include "core/json_text.hpp"
+#include "flush/flusher.hpp"
+#include "version.hpp"
+
+namespace pvc {
+
+// ---- shared helpers --------------------------------------------------------------
+
+unsigned http_status_of(admin_status s) {
+  switch (s) {
+    case admin_status::ok:
+      return 200;
+    case admin_status::bad_request:
+      return 400;
+    case admin_status::not_found:
+      return 404;
+    case admin_status::conflict:
+      return 409;
+    case admin_status::failed:
+      return 500;
+  }
+  return 500;
+}
+
+void json_answer(http_response& res, unsigned status, std::string body) {
+  res.status = status;
+  res.content_type = "application/json";
+  res.body = std::move(body);
+  res.body += '\n';
+}
+
+bool text_field(const query_fields& q, std::string_view name, std::size_t max_bytes,
+                std::string& out, http_response& res) {
+  out.clear();
+  const auto raw = q.raw(name);
+  if (!raw) return true;
+  if (auto why = decode_form_text(*raw, max_bytes, out); !why.empty()) {
+    res.text(400, fmt::format("bad_request: {}: {}", name, why));
+    return false;
+  }
+  return true;
+}
+
+bool id_field(const query_fields& q, std::string_view name, id_buffer& buf, std::string_view& out,
+              http_response& res, bool required) {
+  const auto raw = q.raw(name);
+  if (!raw) {
+    if (required) res.text(400, fmt::format("bad_request: {}= is required", name));
+    return !required;
+  }
+  const decoded_id id = decode_id(*raw, buf);
+  if (id.status != id_status::ok) {
+    res.text(400,
+             fmt::format("bad_request: {} is not a valid id (1-200 visible ASCII bytes)", name));
+    return false;
+  }
+  out = id.value;
+  return true;
+}
+
+bool number_field(const query_fields& q, std::string_view name, std::uint64_t lo, std::uint64_t hi,
+                  std::uint64_t fallback, std::uint64_t& out, http_response& res) {
+  const auto raw = q.raw(name);
+  if (!raw) {
+    out = fallback;
+    return true;
+  }
+  auto [end, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), out);
+  if (ec != std::errc{} || end != raw->data() + raw->size() || out < lo || out > hi) {
+    res.text(400, fmt::format("bad_request: {} must be a whole number in {}..{}", name, lo, hi));
+    return false;
+  }
+  return true;
+}
+
+// Makes a changed key count from now on even past the key caps, and a new
+// site known to the site registry, as a flush would have.
+void admit_key(counter_table& table, std::string_view site, std::string_view article) {
+  table.sites().preload(site);
+  if (key_guard* g = table.guard(); g && !article.empty()) {
+    g->preload(hash_key(site, article, process_hash_seed()));
+  }
+}
+
+namespace {
+
+bool no_duplicates(const query_fields& q, http_response& res) {
+  if (q.duplicate().empty()) return true;
+  res.text(400, fmt::format("bad_request: {}= is given twice", q.duplicate()));
+  return false;
+}
+
+// "YYYYMMDD" -> day; false for anything that is not a real date.
+bool parse_day(std::string_view text, day_number& out) {
+  if (text.size() != 8) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  const int y = std::stoi(std::string(text.substr(0, 4)));
+  const auto m = static_cast<unsigned>(std::stoi(std::string(text.substr(4, 2))));
+  const auto d = static_cast<unsigned>(std::stoi(std::string(text.substr(6, 2))));
+  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return false;
+  out = from_civil({y, m, d});
+  return day_key(out) == text;  // 20260230 comes back as 20260302
+}
+
+void answer_outcome(http_response& res, std::string_view action, const admin_outcome& r) {
+  if (!r.ok()) return res.text(http_status_of(r.status), r.message);
+  std::string body = "{\"ok\":true,\"action\":";
+  append_json_string(body, action);
+  body += ",\"details\":";
+  body += r.details.empty() ? "{}" : r.details;
+  body += '}';
+  json_answer(res, 200, std::move(body));
+}
+
+void log_change(std::string_view action, const audit_entry& e, const admin_outcome& r) {
+  if (r.ok()) {
+    spdlog::info("event=admin_change action={} by=\"{}\" peer={} auth={} details={}", action,
+                 e.caller.by, e.caller.peer, e.caller.auth, r.details);
+  } else {
+    spdlog::warn("event=admin_change_refused action={} by=\"{}\" peer={} status={} error=\"{}\"",
+                 action, e.caller.by, e.caller.peer, http_status_of(r.status), r.message);
+  }
+}
+
+// ---- reads -----------------------------------------------------------------------
+
+void answer_top(admin_api::impl& m, std::string_view query, http_response& res) {
+  const query_fields q(query);
+  if (!no_duplicates(q, res)) return;
+  id_buffer site_buf;
+  std::string_view site = default_site;
+  if (!id_field(q, "s", site_buf, site, res, false)) return;
+  const std::string_view period_text = q.raw("period").value_or("day");
+  top_period period;
+  if (period_text == "day") {
+    period = top_period::day;
+  } else if (period_text == "week") {
+    period = top_period::week;
+  } else if (period_text == "month") {
+    period = top_period::month;
+  } else if (period_text == "all") {
+    period = top_period::all;
+  } else {
+    return res.text(400, "bad_request: period must be day, week, month or all");
+  }
+  std::uint64_t n = 0;
+  if (!number_field(q, "n", 1, 1000, 10, n, res)) return;
+  const top_list top = m.reads.top(site, period, n);
+  if (!top.error.empty()) return res.text(500, "store read failed: " + top.error);
+  std::string out = "{\"site\":";
+  append_json_string(out, site);
+  out += ",\"period\":";
+  append_json_string(out, period_text);
+  if (period != top_period::all) {
+    fmt::format_to(std::back_inserter(out), ",\"from\":\"{}\",\"to\":\"{}\"", day_key(top.from),
+                   day_key(top.to));
+  }
+  out += ",\"articles\":[";
+  for (std::size_t i = 0; i < top.articles.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"article\":";
+    append_json_string(out, top.articles[i].article);
+    fmt::format_to(std::back_inserter(out), ",\"views\":{}}}", top.articles[i].views);
+  }
+  out += "]}";
+  json_answer(res, 200, std::move(out));
+}
+
+void answer_stats(admin_api::impl& m, http_response& res) {
+  const ingest_sample now = m.sample_now();
+  ingest_sample base;
+  {
+    std::lock_guard lock(m.mutex);
+    // The oldest sample of the last minute; before the first, the start.
+    base = m.samples.empty() ? ingest_sample{} : m.samples.front();
+  }
+  if (base.at == steady::time_point{}) {
+    base.at = now.at - std::chrono::duration_cast<steady::duration>(
+                           std::chrono::system_clock::now() - m.started_at);
+  }
+  const double window = std::max(std::chrono::duration<double>(now.at - base.at).count(), 1e-3);
+  const double uptime =
+      std::chrono::duration<double>(std::chrono::system_clock::now() - m.started_at).count();
+
+  std::string out = "{";
+  fmt::format_to(std::back_inserter(out),
+                 "\"version\":\"{}\",\"revision\":\"{}\",\"started\":\"{}\","
+                 "\"uptime_seconds\":{:.3f},\"threads\":{}",
+                 version, revision,
+                 format_utc_microseconds(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             m.started_at.time_since_epoch())
+                                             .count()),
+                 uptime, m.table.shard_count());
+  fmt::format_to(std::back_inserter(out), ",\"ingest\":{{\"window_seconds\":{:.3f}", window);
+  for (std::size_t t = 0; t < transport_count; ++t) {
+    fmt::format_to(std::back_inserter(out),
+                   ",\"{}\":{{\"hits\":{},\"views\":{},\"hits_per_second\":{:.3f},"
+                   "\"views_per_second\":{:.3f}}}",
+                   transport_names[t], now.hits[t], now.views[t],
+                   static_cast<double>(now.hits[t] - base.hits[t]) / window,
+                   static_cast<double>(now.views[t] - base.views[t]) / window);
+  }
+  out += "},\"rejected\":{";
+  std::size_t tracked = 0;
+  for (std::size_t t = 0; t < transport_count; ++t) {
+    if (t) out += ',';
+    fmt::format_to(std::back_inserter(out), "\"{}\":{{", transport_names[t]);
+    for (std::size_t r = 0; r < reject_reason_count; ++r) {
+      std::uint64_t n = 0;
+      for (std::size_t s = 0; s < m.table.shard_count(); ++s)
+        n += m.table.shard(s).stats().hits_rejected[t][r].get();
+      fmt::format_to(std::back_inserter(out), "{}\"{}\":{}", r ? "," : "", reject_reason_names[r],
+                     n);
+    }
+    out += '}';
+  }
+  for (std::size_t s = 0; s < m.table.shard_count(); ++s)
+    tracked += m.table.shard(s).tracked_keys();
+  const flusher_stats& fs = m.flush.stats();
+  const double last_flush = fs.last_success_unix.load(std::memory_order_relaxed);
+  const double now_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::uint64_t seq = 0;
+  const bool have_seq = m.db.last_flush_seq(seq);
+  fmt::format_to(std::back_inserter(out), "}},\"tracked_keys\":{},\"sites\":{},\"max_sites\":{}",
+                 tracked, m.table.sites().size(), m.table.sites().max_sites());
+  if (last_flush > 0) {
+    fmt::format_to(std::back_inserter(out),
+                   ",\"last_flush\":{{\"unix\":{:.3f},\"time\":\"{}\",\"age_seconds\":{:.3f},"
+                   "\"seq\":{}}}",
+                   last_flush, format_utc_microseconds(static_cast<std::int64_t>(last_flush * 1e6)),
+                   std::max(0.0, now_unix - last_flush), have_seq ? seq : 0);
+  } else {
+    fmt::format_to(std::back_inserter(out), ",\"last_flush\":null");
+  }
+  fmt::format_to(std::back_inserter(out),
+                 ",\"flushes\":{},\"flush_errors\":{},\"pending_keys\":{},"
+                 "\"admin_auth_refused\":{}}}",
+                 fs.flushes.load(), fs.errors.load(), fs.pending_keys.load(),
+                 m.auth_refused.load());
+  json_answer(res, 200, std::move(out));
+}
+
+void append_export_row(std::string& out, const export_row& r) {
+  out += "{\"site\":";
+  append_json_string(out, r.site);
+  if (!r.article.empty()) {  // the site's own counter has no article
+    out += ",\"article\":";
+    append_json_string(out, r.article);
+  }
+  fmt::format_to(std::back_inserter(out), ",\"total\":{}", r.count);
+  if (r.period != import_period::all_time) {
+    out += ",\"period\":";
+    append_json_string(out, r.period_key);
+  }
+  out += '}';
+}
+
+std::string hex_of(std::string_view s) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+bool unhex(std::string_view s, std::string& out) {
+  if (s.size() % 2) return false;
+  out.clear();
+  auto v = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    const int h = v(s[i]), l = v(s[i + 1]);
+    if (h < 0 || l < 0) return false;
+    out += static_cast<char>(h * 16 + l);
+  }
+  return true;
+}
+
+// Pages of one consistent export: the first request takes a snapshot and
+// names it in the cursor; later pages read the same snapshot. A session
+// idle for a minute is dropped (admin_jobs.cpp).
+constexpr std::size_t max_exports = 4;
+
+void answer_export(admin_api::impl& m, std::string_view query, http_response& res) {
+  const query_fields q(query);
+  if (!no_duplicates(q, res)) return;
+  std::uint64_t limit = 0;
+  if (!number_field(q, "limit", 1, 10'000, 1000, limit, res)) return;
+  std::string id, after;
+  std::shared_ptr<export_cursor> pages;
+  if (const auto cursor = q.raw("cursor")) {
+    const std::size_t dot = cursor->find('.');
+    if (dot == std::string_view::npos || !unhex(cursor->substr(dot + 1), after)) {
+      return res.text(400, "bad_request: cursor is not one this server gave");
+    }
+    id.assign(cursor->substr(0, dot));
+    std::lock_guard lock(m.mutex);
+    auto it = m.exports.find(id);
+    if (it == m.exports.end()) {
+      return res.text(404, "export expired (idle for over a minute); start it again");
+    }
+    it->second.last_active = steady::now();
+    pages = it->second.cursor;
+  } else {
+    id_buffer site_buf;
+    std::string_view site;
+    if (!id_field(q, "s", site_buf, site, res, false)) return;
+    export_filter filter;
+    filter.site.assign(site);
+    const std::string_view daily = q.raw("daily").value_or("0");
+    if (daily != "0" && daily != "1") return res.text(400, "bad_request: daily must be 0 or 1");
+    filter.daily = daily == "1";
+    std::lock_guard lock(m.mutex);
+    if (m.exports.size() >= max_exports) {
+      return res.text(503, "too many exports in progress; try again in a minute");
+    }
+    std::string why;
+    pages = m.reads.open_export(filter, why);
+    if (!pages) return res.text(503, why);
+    id = m.new_id();
+    m.exports.emplace(id, export_session{pages, steady::now()});
+  }
+  std::vector<export_row> rows;
+  std::string next;
+  const std::string error = pages->page(after, limit, rows, next);
+  if (!error.empty() || next.empty()) {
+    std::lock_guard lock(m.mutex);
+    m.exports.erase(id);
+  }
+  if (!error.empty()) return res.text(500, "store read failed: " + error);
+  std::string out = "{\"rows\":[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i) out += ',';
+    append_export_row(out, rows[i]);
+  }
+  out += "],\"cursor\":";
+  append_json_string(out, next.empty() ? std::string() : id + "." + hex_of(next));
+  out += '}';
+  json_answer(res, 200, std::move(out));
+}
+
+void answer_audit(admin_api::impl& m, std::string_view query, http_response& res) {
+  const query_fields q(query);
+  if (!no_duplicates(q, res)) return;
+  std::uint64_t since = 0, limit = 0;
+  if (!number_field(q, "since_us", 0, INT64_MAX, 0, since, res)) return;
+  if (!number_field(q, "limit", 1, 10'000, 1000, limit, res)) return;
+  std::string after;
+  if (!text_field(q, "after", 64, after, res)) return;
+  std::vector<std::string> records;
+  std::string next;
+  const std::string error =
+      m.db.read_audit(static_cast<std::int64_t>(since), after, limit, records, next);
+  if (!error.empty()) return res.text(500, "store read failed: " + error);
+  std::string out = "{\"records\":[";
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i) out += ',';
+    out += records[i];
+  }
+  out += "],\"next\":";
+  append_json_string(out, next);
+  out += '}';
+  json_answer(res, 200, std::move(out));
+}
+
+// ---- corrections -----------------------------------------------------------------
+
+constexpr std::size_t max_reason_bytes = 500;
+
+void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                   std::string_view query, http_response& res, counter_shard& shard) {
+  audit_entry e{"adjust", {}, {}, {}};
+  if (!api.authorize(req, query, res, shard, &e.caller)) return;
+  const query_fields q(query);
+  if (!no_duplicates(q, res)) return;
+  id_buffer site_buf, article_buf;
+  std::string_view site, article;
+  if (!id_field(q, "s", site_buf, site, res) || !id_field(q, "a", article_buf, article, res)) {
+    return;
+  }
+  std::string decoded_delta;  // "%2B5" is how a client sends "+5"
+  if (!text_field(q, "delta", 32, decoded_delta, res)) return;
+  const std::string_view delta_text = decoded_delta;
+  std::int64_t delta = 0;
+  const std::string_view digits =
+      delta_text.starts_with('+') ? delta_text.substr(1) : delta_text;  // "+5" reads as 5
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), delta);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || delta == 0 ||
+      (delta_text.starts_with('+') && digits.starts_with('-'))) {
+    return res.text(400, "bad_request: delta must be a non-zero whole number, e.g. 250 or -40");
+  }
+  std::optional<day_number> day;
+  if (const auto d = q.raw("day")) {
+    day_number parsed = 0;
+    if (!parse_day(*d, parsed)) return res.text(400, "bad_request: day must be a date YYYYMMDD");
+    day = parsed;
+  }
+  if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
+  if (e.reason.empty()) return res.text(400, "bad_request: reason= is required for an adjust");
+  const admin_outcome r = m.db.adjust(site, article, delta, day, e);
+  if (r.ok()) admit_key(m.table, site, article);
+  log_change("adjust", e, r);
+  answer_outcome(res, "adjust", r);
+}
+
+void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_request_view& req,
+                 std::string_view query, http_response& res, counter_shard& shard) {
+  const char* action = rename ? "rename" : "merge";
+  audit_entry e{action, {}, {}, {}};
+  if (!api.authorize(req, query, res, shard, &e.caller)) return;
+  const query_fields q(query);
+  if (!no_duplicates(q, res)) return;
+  id_buffer site_buf, from_buf, to_buf;
+  std::string_view site, from, to;
+  if (!id_field(q, "s", site_buf, site, res) || !id_field(q, "from", from_buf, from, res) ||
+      !id_field(q, rename ? "to" : "into", to_buf, to, res)) {
+    return;
+  }
+  if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
+  const admin_outcome r =
+      rename ? m.db.rename_article(site, from, to, e) : m.db.merge_articles(site, from, to, e);
+  if (r.ok()) admit_key(m.table, site, to);
+  log_change(action, e, r);
+  answer_outcome(res, action, r);
+}
+
+void answer_rename(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                   std::string_view query, http_response& res, counter_shard& shard) {
+  answer_move(api, m, true, req, query, res, shard);
+}
+
+void answer_merge(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                  std::string_view query, http_response& res, counter_shard& shard) {
+  answer_move(api, m, false, req, query, res, shard);
+}
+
+}  // namespace
+
+// ---- admin_api -------------------------------------------------------------------
+
+admin_api::impl::impl(store& d, reader& r, counter_table& t, const flusher& f, token_fn tok)
+    : db(d), reads(r), table(t), flush(f), token(std::move(tok)), last_refusal_log(t.shard_count()) {}
+
+admin_api::admin_api(store& db, reader& reads, counter_table& table, const flusher& flush,
+                     token_fn token)
+    : impl_(std::make_unique<impl>(db, reads, table, flush, std::move(token))) {
+  // What an earlier run left behind: staged imports, unfinished backups.
+  if (auto err = db.discard_import(""); !err.empty()) {
+    spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(db.dir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".backup-checkpoint-") ||
+        (name.starts_with("import-") && name.ends_with(".sst"))) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+  impl_->worker = std::thread([m = impl_.get()] { m->run_worker(); });
+}
+
+void admin_api::set_idle_limits(std::chrono::milliseconds export_after,
+                                std::chrono::milliseconds import_after) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->idle.export_after = export_after;
+  impl_->idle.import_after = import_after;
+}
+
+admin_api::~admin_api() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->cancel = true;
+  impl_->wake.notify_all();
+  if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+std::string admin_api::load_token(const std::string& path, std::string& token) {
+  token.clear();
+  if (path.empty()) return {};
+  std::string warning;
+  if (auto err = load_admin_token(path, token, warning); !err.empty()) return err;
+  if (!warning.empty())
+    spdlog::warn("event=admin_token_file path={} warning=\"{}\"", path, warning);
+  return {};
+}
+
+void admin_api::listening_on(const endpoint& bound) const {
+  if (is_loopback_address(bound.host)) return;
+  const bool token = !impl_->token(0).empty();
+  spdlog::warn(
+      "event=admin_not_loopback address={}:{} token={} hint=\"the admin listener is reachable "
+      "beyond this machine; {}\"",
+      bound.host, bound.port, token ? "configured" : "none",
+      token ? "changes need the admin token, reads are open"
+            : "changes are refused from non-loopback peers until admin_token_file is set");
+}
+
+bool admin_api::authorize(const http_request_view& req, std::string_view query, http_response& res,
+                          counter_shard& shard, audit_caller* caller) {
+  const admin_access a =
+      check_admin_access(impl_->token(shard.index()), req.authorization, req.peer);
+  if (!allowed(a)) {
+    impl_->auth_refused.fetch_add(1, std::memory_order_relaxed);
+    if (a == admin_access::not_loopback) {
+      res.text(403,
+               "forbidden: no admin token is configured (admin_token_file), so changes are "
+               "accepted from loopback only");
+    } else if (a == admin_access::missing_token) {
+      res.text(401, "unauthorized: this route needs Authorization: Bearer <admin token>");
+    } else {
+      res.text(401, "unauthorized: wrong admin token");
+    }
+    // At most one line a second per thread: a guessing client cannot flood the log.
+    auto& last = impl_->last_refusal_log[shard.index()];
+    const auto now = steady::now();
+    if (now - last >= std::chrono::seconds(1)) {
+      last = now;
+      std::string_view path, ignored;
+      split_target(req.target, path, ignored);
+      spdlog::warn("event=admin_refused reason={} peer={} path={} refused_total={}", name_of(a),
+                   req.peer, path, impl_->auth_refused.load(std::memory_order_relaxed));
+    }
+    return false;
+  }
+  if (caller) {
+    const query_fields q(query);
+    caller->peer.assign(req.peer);
+    caller->auth.assign(name_of(a));
+    if (!text_field(q, "by", 128, caller->by, res)) return false;
+  }
+  return true;
+}
+
+void admin_api::add_routes(router& r) {
+  impl& m = *impl_;
+  admin_api& api = *this;
+  r.add("/admin/v1/top", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_top(m, q, res);
+        });
+  r.add("/admin/v1/stats", "GET",
+        [&m](const http_request_view&, std::string_view, http_response& res, counter_shard&) {
+          answer_stats(m, res);
+        });
+  r.add("/admin/v1/export", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_export(m, q, res);
+        });
+  r.add("/admin/v1/audit", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          answer_audit(m, q, res);
+        });
+  r.add("/admin/v1/jobs", "GET",
+        [&m](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+          job_state(m, q, res);
+        });
+  // The writing routes: each needs the whole request (the caller is audited).
+  using write_handler = void (*)(admin_api&, admin_api::impl&, const http_request_view&,
+                                 std::string_view, http_response&, counter_shard&);
+  auto add_write = [&](const char* path, write_handler fn) {
+    r.add(path, "POST",
+          [&api, &m, fn](const http_request_view& req, std::string_view q, http_response& res,
+                         counter_shard& shard) { fn(api, m, req, q, res, shard); });
+  };
+  add_write("/admin/v1/adjust", answer_adjust);
+  add_write("/admin/v1/rename", answer_rename);
+  add_write("/admin/v1/merge", answer_merge);
+  add_write("/admin/v1/import/start", import_start);
+  add_write("/admin/v1/import/chunk", import_chunk);
+  add_write("/admin/v1/import/commit", import_commit);
+  add_write("/admin/v1/import/abort", import_abort);
+  add_write("/admin/v1/backup", backup_start);
+}
+
+}  // namespace pvc

@@ -1,0 +1,84 @@
+#include "read/embedded_reader.hpp"
+
+#include "core/counter_table.hpp"
+#include "read/top_lists.hpp"
+#include "store/store.hpp"
+
+namespace pvc {
+namespace {
+
+// An export over one store snapshot (store_impl.hpp: a reopen after a disk
+// error releases it, and the next page then says to start again).
+class store_export final : public export_cursor {
+ public:
+  store_export(const store& db, std::shared_ptr<const store_snapshot> snap, export_filter filter)
+      : db_(db), snap_(std::move(snap)), filter_(std::move(filter)) {}
+
+  std::string page(std::string_view after_key, std::size_t limit, std::vector<export_row>& out,
+                   std::string& next_key) override {
+    return db_.export_rows(*snap_, filter_, after_key, limit, out, next_key);
+  }
+
+ private:
+  const store& db_;
+  std::shared_ptr<const store_snapshot> snap_;
+  export_filter filter_;
+};
+
+}  // namespace
+
+embedded_reader::embedded_reader(const store& db, const counter_table& table,
+                                 visitor_counter& visitors, top_lists& tops, clock_fn now)
+    : db_(db), table_(table), visitors_(visitors), tops_(tops), now_(std::move(now)) {
+  if (!now_) now_ = [] { return steady_seconds(); };
+}
+
+day_number embedded_reader::today() const {
+  return table_.current_day();
+}
+
+views_snapshot embedded_reader::views(std::string_view site,
+                                      std::span<const std::string_view> articles) {
+  // One day for every figure. The day only moves forward, and a day's
+  // counts reach the store only after it began: if it is the same before
+  // and after the read, the snapshot has nothing of a later day. A read
+  // racing midnight is taken again (at most twice more).
+  day_number day = today();
+  views_snapshot snap;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    snap = db_.read_views(site, articles, day);
+    const day_number after = today();
+    if (after == day) break;
+    day = after;
+  }
+  return snap;
+}
+
+visitor_counts embedded_reader::visitors(std::string_view site, std::size_t thread) {
+  return visitors_.counts(thread, site, today(), now_());
+}
+
+std::shared_ptr<const top_list> embedded_reader::cached_top(std::string_view site,
+                                                            top_period period) {
+  return tops_.cached(site, period);
+}
+
+top_list embedded_reader::top(std::string_view site, top_period period, std::size_t n) {
+  return tops_.compute(site, period, n);
+}
+
+site_list embedded_reader::sites() {
+  return db_.read_sites(today());
+}
+
+std::shared_ptr<export_cursor> embedded_reader::open_export(const export_filter& filter,
+                                                            std::string& error) {
+  auto snap = db_.snapshot();
+  if (!snap) {
+    error = "the store is closed after a disk error; try again later";
+    return nullptr;
+  }
+  return std::make_shared<store_export>(db_, std::move(snap), filter);
+}
+
+}  // namespace pvc
