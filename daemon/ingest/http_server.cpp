@@ -15,7 +15,7 @@
 #include "core/counter_table.hpp"
 #include "ingest/http_request_reader.hpp"
 #include "ingest/io_threads.hpp"
-#include "ingest/port_probe.hpp"
+#include "ingest/listen_sockets.hpp"
 #include "serve/routes.hpp"
 
 namespace pvc {
@@ -306,26 +306,6 @@ void worker::close_all() {
     s->close();
 }
 
-bool open_acceptor(acceptor_type& a, const tcp::endpoint& ep, std::string& error) {
-  error_code ec;
-  a.open(ep.protocol(), ec);
-  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) {
-    // One acceptor per thread on the same port; the kernel spreads connections.
-    int one = 1;
-    if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-      ec.assign(errno, boost::system::system_category());
-    }
-  }
-  if (!ec) a.bind(ep, ec);
-  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = ec.message();
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 struct http_listener::impl {
@@ -346,54 +326,20 @@ std::unique_ptr<http_listener> http_listener::start(io_threads& threads, const e
                                                     transport kind, const http_limits& limits,
                                                     int inherited_fd, std::string& error) {
   auto p = std::make_unique<impl>(impl{threads, where, {}});
-  error_code ec;
-  tcp::endpoint ep(asio::ip::make_address(where.host, ec), where.port);
-  if (ec) {
-    error = "bad address " + where.host;
-    return nullptr;
-  }
-  if (inherited_fd >= 0) {
-    // Socket activation: one listening socket from systemd, shared by every
-    // thread through its own descriptor (dup), so a restart refuses nothing.
-    for (std::size_t i = 0; i < threads.size(); ++i) {
-      auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
-      w->max_sessions = std::max<std::size_t>(1, limits.max_connections / threads.size());
-      const int fd = i == 0 ? inherited_fd : ::dup(inherited_fd);
-      sockaddr_storage addr{};
-      socklen_t len = sizeof addr;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-      w->acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
-      if (ec) {
-        error = "cannot use the socket passed by systemd: " + ec.message();
-        return nullptr;
-      }
-      if (i == 0) {
-        const auto local = w->acceptor.local_endpoint();
-        p->bound = {local.address().to_string(), local.port()};
-      }
-      p->workers.push_back(std::move(w));
-    }
-  }
-  if (inherited_fd < 0 && ep.port() != 0) {
-    if (auto why = probe_free_address(ep.data(), static_cast<socklen_t>(ep.size()), SOCK_STREAM);
-        !why.empty()) {
-      error = "cannot listen on " + format_endpoint(where) + ": " + why +
-              " (another process listens there)";
-      return nullptr;
-    }
-  }
-  for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {
+  std::vector<int> fds;
+  error = open_listen_sockets(threads.size(), where, SOCK_STREAM, inherited_fd, fds, p->bound);
+  if (!error.empty()) return nullptr;
+  for (std::size_t i = 0; i < threads.size(); ++i) {
     auto w = std::make_unique<worker>(threads.context(i), routes, table.shard(i), kind, limits);
     w->max_sessions = std::max<std::size_t>(1, limits.max_connections / threads.size());
-    std::string why;
-    if (!open_acceptor(w->acceptor, ep, why)) {
-      error = "cannot listen on " + format_endpoint(where) + ": " + why;
+    error_code ec;
+    w->acceptor.assign(p->bound.host.find(':') != std::string::npos ? tcp::v6() : tcp::v4(), fds[i],
+                       ec);
+    if (ec) {
+      error = "cannot use the listening socket: " + ec.message();
+      for (std::size_t j = i; j < fds.size(); ++j)
+        ::close(fds[j]);
       return nullptr;
-    }
-    if (i == 0) {
-      // Port 0: the others join the port the kernel picked for the first.
-      ep.port(w->acceptor.local_endpoint().port());
-      p->bound.port = ep.port();
     }
     p->workers.push_back(std::move(w));
   }

@@ -14,7 +14,7 @@
 #include "core/counter_table.hpp"
 #include "core/udp_datagram.hpp"
 #include "ingest/io_threads.hpp"
-#include "ingest/port_probe.hpp"
+#include "ingest/listen_sockets.hpp"
 
 namespace pvc {
 namespace {
@@ -158,21 +158,9 @@ class worker {
   bool stopping_ = false;
 };
 
-bool open_socket(udp::socket& s, const udp::endpoint& ep, const udp_options& o,
-                 std::string& error) {
-  error_code ec;
-  s.open(ep.protocol(), ec);
-  const int fd = s.native_handle();
-  int one = 1;
-  if (!ec && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    ec.assign(errno, boost::system::system_category());
-  }
-  if (!ec) s.bind(ep, ec);
-  if (ec) {
-    error = ec.message();
-    return false;
-  }
-  s.non_blocking(true, ec);
+// The kernel queue a socket pvcd bound itself gets (a socket from systemd
+// has the unit's ReceiveBuffer=).
+void size_receive_buffer(int fd, const udp_options& o) {
   int want = static_cast<int>(o.receive_buffer);
   // SO_RCVBUFFORCE passes net.core.rmem_max when pvcd has CAP_NET_ADMIN;
   // without it, fall back to the capped SO_RCVBUF.
@@ -187,7 +175,6 @@ bool open_socket(udp::socket& s, const udp::endpoint& ep, const udp_options& o,
     spdlog::warn("event=udp_rcvbuf_capped wanted={} got={} hint=\"raise net.core.rmem_max\"", want,
                  got / 2);
   }
-  return true;
 }
 
 }  // namespace
@@ -209,52 +196,23 @@ std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const end
                                                   counter_table& table, const udp_options& options,
                                                   int inherited_fd, std::string& error) {
   auto p = std::make_unique<impl>(impl{threads, where, {}});
-  error_code ec;
-  udp::endpoint ep(asio::ip::make_address(where.host, ec), where.port);
-  if (ec) {
-    error = "bad address " + where.host;
-    return nullptr;
-  }
-  if (inherited_fd >= 0) {
-    // Socket activation: one socket from systemd, read by every thread
-    // through its own descriptor; datagrams queued across a restart are kept.
-    for (std::size_t i = 0; i < threads.size(); ++i) {
-      auto w = std::make_unique<worker>(threads.context(i), table.shard(i), i == 0);
-      const int fd = i == 0 ? inherited_fd : ::dup(inherited_fd);
-      sockaddr_storage addr{};
-      socklen_t len = sizeof addr;
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-      w->socket().assign(addr.ss_family == AF_INET6 ? udp::v6() : udp::v4(), fd, ec);
-      if (!ec) w->socket().non_blocking(true, ec);
-      if (ec) {
-        error = "cannot use the UDP socket passed by systemd: " + ec.message();
-        return nullptr;
-      }
-      if (i == 0) {
-        const auto local = w->socket().local_endpoint();
-        p->bound = {local.address().to_string(), local.port()};
-      }
-      p->workers.push_back(std::move(w));
-    }
-  }
-  if (inherited_fd < 0 && ep.port() != 0) {
-    if (auto why = probe_free_address(ep.data(), static_cast<socklen_t>(ep.size()), SOCK_DGRAM);
-        !why.empty()) {
-      error = "cannot bind UDP " + format_endpoint(where) + ": " + why +
-              " (another process has that port)";
+  std::vector<int> fds;
+  error = open_listen_sockets(threads.size(), where, SOCK_DGRAM, inherited_fd, fds, p->bound);
+  if (!error.empty()) return nullptr;
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    // With one socket from systemd, only the first thread reads its drop count.
+    auto w =
+        std::make_unique<worker>(threads.context(i), table.shard(i), inherited_fd < 0 || i == 0);
+    if (inherited_fd < 0) size_receive_buffer(fds[i], options);
+    error_code ec;
+    w->socket().assign(p->bound.host.find(':') != std::string::npos ? udp::v6() : udp::v4(), fds[i],
+                       ec);
+    if (!ec) w->socket().non_blocking(true, ec);
+    if (ec) {
+      error = "cannot use the UDP socket: " + ec.message();
+      for (std::size_t j = i + 1; j < fds.size(); ++j)
+        ::close(fds[j]);
       return nullptr;
-    }
-  }
-  for (std::size_t i = 0; inherited_fd < 0 && i < threads.size(); ++i) {
-    auto w = std::make_unique<worker>(threads.context(i), table.shard(i), true);
-    std::string why;
-    if (!open_socket(w->socket(), ep, options, why)) {
-      error = "cannot bind UDP " + format_endpoint(where) + ": " + why;
-      return nullptr;
-    }
-    if (i == 0) {
-      ep.port(w->socket().local_endpoint().port());
-      p->bound.port = ep.port();
     }
     p->workers.push_back(std::move(w));
   }

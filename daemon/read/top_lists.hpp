@@ -45,7 +45,7 @@ class top_lists {
   // Steady time in whole seconds; tests inject it.
   using clock_fn = std::function<std::int64_t()>;
   using day_fn = std::function<day_number()>;
-  static constexpr std::size_t cached_length = 50;  // longest list /api/v1/top serves
+  static constexpr std::size_t cached_length = 50;   // longest list /api/v1/top serves
   static constexpr std::size_t max_computed = 1000;  // longest list compute() makes
 
   top_lists(const store& db, day_fn today, std::chrono::seconds refresh, clock_fn now = {});

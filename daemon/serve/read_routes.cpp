@@ -20,10 +20,10 @@
 // The views, widget and visitors answers are written by hand: a portal page
 // asks for them on every load, and bench/RESULTS.md ("JSON answers") measures
 // what Boost.JSON would cost there. The rest use Boost.JSON.
+#include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 

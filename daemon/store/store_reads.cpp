@@ -135,8 +135,7 @@ std::string store::for_each_article_total(
   return scan_counts(*db, keys::article_total(site, ""), fill_cache, fn);
 }
 
-std::string store::read_article_totals(std::string_view site,
-                                       std::span<const std::string> articles,
+std::string store::read_article_totals(std::string_view site, std::span<const std::string> articles,
                                        std::vector<std::uint64_t>& out) const {
   out.assign(articles.size(), 0);
   if (articles.empty()) return {};
