@@ -31,10 +31,12 @@ struct request_data {
   std::string if_none_match;
   std::string origin;
   std::string authorization;
+  std::string access_control_request_headers;
 
   void clear() {
-    for (std::string* s : {&method, &target, &content_type, &body, &user_agent, &x_forwarded_for,
-                           &forwarded, &if_none_match, &origin, &authorization}) {
+    for (std::string* s :
+         {&method, &target, &content_type, &body, &user_agent, &x_forwarded_for, &forwarded,
+          &if_none_match, &origin, &authorization, &access_control_request_headers}) {
       s->clear();
     }
   }
@@ -75,6 +77,9 @@ class request_parser final : public http::basic_parser<true> {
         break;
       case http::field::authorization:
         d_.authorization.assign(value);
+        break;
+      case http::field::access_control_request_headers:
+        d_.access_control_request_headers.assign(value);
         break;
       case http::field::unknown:
         // Beast has no enum value for X-Forwarded-For. Several such lines
@@ -258,8 +263,18 @@ request_reader::step request_reader::end_of_input() {
 
 http_request_view request_reader::request(std::string_view peer) const {
   const request_data& d = impl_->data;
-  return {d.method,          d.target,    d.content_type,  d.body,   peer,           d.user_agent,
-          d.x_forwarded_for, d.forwarded, d.if_none_match, d.origin, d.authorization};
+  return {d.method,
+          d.target,
+          d.content_type,
+          d.body,
+          peer,
+          d.user_agent,
+          d.x_forwarded_for,
+          d.forwarded,
+          d.if_none_match,
+          d.origin,
+          d.authorization,
+          d.access_control_request_headers};
 }
 
 bool request_reader::keep_alive() const {
@@ -303,7 +318,8 @@ bool answer_head::same_as_last(const http_response& res, bool keep_alive) const 
   return formatted_ && status_ == res.status && keep_alive_ == keep_alive && cors_ == res.cors &&
          payload_bytes_ == res.payload().size() && content_type_ == res.content_type &&
          cache_control_ == res.cache_control && cors_origin_ == res.cors_origin &&
-         etag_ == res.etag && allow_ == res.allow;
+         etag_ == res.etag && allow_ == res.allow && res.preflight_methods.empty() &&
+         preflight_methods_.empty();
 }
 
 void answer_head::format(const http_response& res, bool keep_alive) {
@@ -317,6 +333,7 @@ void answer_head::format(const http_response& res, bool keep_alive) {
   cors_origin_ = res.cors_origin;
   etag_ = res.etag;
   allow_ = res.allow;
+  preflight_methods_ = res.preflight_methods;
 
   std::string& out = text_;
   out.clear();
@@ -349,6 +366,18 @@ void answer_head::format(const http_response& res, bool keep_alive) {
     out += "Allow: ";
     out += res.allow;
     out += "\r\n";
+  }
+  if (!res.preflight_methods.empty()) {
+    // A CORS preflight's answer (router::handle): what the page may send.
+    out += "Access-Control-Allow-Methods: ";
+    out += res.preflight_methods;
+    out += "\r\n";
+    if (!res.preflight_headers.empty()) {
+      out += "Access-Control-Allow-Headers: ";
+      out += res.preflight_headers;
+      out += "\r\n";
+    }
+    out += "Access-Control-Max-Age: 86400\r\n";
   }
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";

@@ -96,7 +96,7 @@ class answer_head {
   std::size_t payload_bytes_ = 0;
   bool cors_ = false;
   bool keep_alive_ = false;
-  std::string content_type_, cache_control_, cors_origin_, etag_, allow_;
+  std::string content_type_, cache_control_, cors_origin_, etag_, allow_, preflight_methods_;
   std::string text_;
 };
 

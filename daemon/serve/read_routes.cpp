@@ -57,31 +57,6 @@ void finish_cacheable(const http_request_view& req, http_response& res,
   }
 }
 
-// Access-Control-Allow-Origin for the configured origins ("*" = any).
-void allow_origin(const route_context& ctx, const http_request_view& req, http_response& res,
-                  std::size_t shard) {
-  if (!ctx.cors_origins) {
-    res.cors = true;
-    res.cors_origin = "*";
-    return;
-  }
-  const std::vector<std::string>& origins = ctx.cors_origins(shard);
-  for (const std::string& allowed : origins) {
-    if (allowed == "*") {
-      res.cors = true;
-      res.cors_origin = "*";
-      return;
-    }
-  }
-  for (const std::string& allowed : origins) {
-    if (!req.origin.empty() && req.origin == allowed) {
-      res.cors = true;
-      res.cors_origin = allowed;  // the configured copy: it outlives the request
-      return;
-    }
-  }
-}
-
 struct site_query {
   id_buffer site_buf;
   id_buffer article_buf;
@@ -189,7 +164,7 @@ void answer_views(route_context& ctx, std::string_view query, http_response& res
 
 void answer_widget(route_context& ctx, const http_request_view& req, std::string_view query,
                    http_response& res, counter_shard& shard) {
-  allow_origin(ctx, req, res, shard.index());
+  allow_configured_origins(ctx, req, res, shard.index());
   site_query q;
   if (!parse_query(query, q, res)) return;
   std::vector<std::string_view> articles;
@@ -223,7 +198,7 @@ void answer_widget(route_context& ctx, const http_request_view& req, std::string
 
 void answer_visitors(route_context& ctx, const http_request_view& req, std::string_view query,
                      http_response& res, counter_shard& shard) {
-  allow_origin(ctx, req, res, shard.index());
+  allow_configured_origins(ctx, req, res, shard.index());
   site_query q;
   if (!parse_query(query, q, res)) return;
   const visitor_counts v = ctx.read.visitors(q.site, shard.index());
@@ -249,7 +224,7 @@ std::optional<top_period> period_named(std::string_view s) {
 
 void answer_top(route_context& ctx, const http_request_view& req, std::string_view query,
                 http_response& res, counter_shard& shard) {
-  allow_origin(ctx, req, res, shard.index());
+  allow_configured_origins(ctx, req, res, shard.index());
   site_query q;
   if (!parse_query(query, q, res)) return;
   const auto period = period_named(q.period);
@@ -278,7 +253,7 @@ void answer_top(route_context& ctx, const http_request_view& req, std::string_vi
 
 void answer_sites(route_context& ctx, const http_request_view& req, http_response& res,
                   counter_shard& shard) {
-  allow_origin(ctx, req, res, shard.index());
+  allow_configured_origins(ctx, req, res, shard.index());
   const site_list all = ctx.read.sites();
   if (!all.error.empty()) return res.text(500, "store read failed");
   boost::json::array sites;
@@ -297,22 +272,32 @@ void answer_sites(route_context& ctx, const http_request_view& req, http_respons
 
 void add_read_routes(router& r) {
   route_context& ctx = r.context();
-  r.add("/api/v1/views", "GET",
-        [&ctx](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
-          answer_views(ctx, q, res);
-        });
-  r.add("/api/v1/widget", "GET",
-        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
-               counter_shard& shard) { answer_widget(ctx, req, q, res, shard); });
-  r.add("/api/v1/visitors", "GET",
-        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
-               counter_shard& shard) { answer_visitors(ctx, req, q, res, shard); });
-  r.add("/api/v1/top", "GET",
-        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
-               counter_shard& shard) { answer_top(ctx, req, q, res, shard); });
-  r.add("/api/v1/sites", "GET",
-        [&ctx](const http_request_view& req, std::string_view, http_response& res,
-               counter_shard& shard) { answer_sites(ctx, req, res, shard); });
+  r.add(
+      "/api/v1/views", "GET",
+      [&ctx](const http_request_view&, std::string_view q, http_response& res, counter_shard&) {
+        answer_views(ctx, q, res);
+      },
+      router::cross_origin::any);
+  r.add(
+      "/api/v1/widget", "GET",
+      [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+             counter_shard& shard) { answer_widget(ctx, req, q, res, shard); },
+      router::cross_origin::configured);
+  r.add(
+      "/api/v1/visitors", "GET",
+      [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+             counter_shard& shard) { answer_visitors(ctx, req, q, res, shard); },
+      router::cross_origin::configured);
+  r.add(
+      "/api/v1/top", "GET",
+      [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+             counter_shard& shard) { answer_top(ctx, req, q, res, shard); },
+      router::cross_origin::configured);
+  r.add(
+      "/api/v1/sites", "GET",
+      [&ctx](const http_request_view& req, std::string_view, http_response& res,
+             counter_shard& shard) { answer_sites(ctx, req, res, shard); },
+      router::cross_origin::configured);
 }
 
 void add_widget_script(router& r) {

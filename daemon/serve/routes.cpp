@@ -13,6 +13,8 @@ void http_response::reset() {
   etag.clear();
   cache_control = "no-store";
   route = http_route_other;
+  preflight_methods = {};
+  preflight_headers.clear();
 }
 
 void http_response::text(unsigned code, std::string_view line) {
@@ -23,6 +25,17 @@ void http_response::text(unsigned code, std::string_view line) {
 }
 
 void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
+  // Absolute form: scheme "://" authority, then the origin form ("/" when empty).
+  if (const std::size_t scheme_end = target.find("://");
+      scheme_end != std::string_view::npos && !target.starts_with('/')) {
+    const std::size_t rest = target.find_first_of("/?", scheme_end + 3);
+    target = rest == std::string_view::npos ? std::string_view("/") : target.substr(rest);
+    if (target.starts_with('?')) {  // "http://host?x": path "/", query "x"
+      path = "/";
+      query = target.substr(1);
+      return;
+    }
+  }
   std::size_t q = target.find('?');
   path = target.substr(0, q);
   query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
@@ -49,11 +62,57 @@ router::router(role r, route_context& ctx) : role_(r), ctx_(ctx) {
   add_route_table(*this);
 }
 
-void router::add(std::string path, std::string methods, handler h) {
+void router::add(std::string path, std::string methods, handler h, cross_origin cors) {
   const http_route id = intern_http_route(path);
   if (methods.find("GET") != std::string::npos)
     methods.replace(methods.find("GET"), 3, "GET, HEAD");
-  routes_.push_back({std::move(path), std::move(methods), id, std::move(h)});
+  routes_.push_back({std::move(path), std::move(methods), id, std::move(h), cors});
+}
+
+void allow_configured_origins(const route_context& ctx, const http_request_view& req,
+                              http_response& res, std::size_t shard) {
+  if (!ctx.cors_origins) {
+    res.cors = true;
+    res.cors_origin = "*";
+    return;
+  }
+  const std::vector<std::string>& origins = ctx.cors_origins(shard);
+  for (const std::string& allowed : origins) {
+    if (allowed == "*") {
+      res.cors = true;
+      res.cors_origin = "*";
+      return;
+    }
+  }
+  for (const std::string& allowed : origins) {
+    if (!req.origin.empty() && req.origin == allowed) {
+      res.cors = true;
+      res.cors_origin = allowed;  // the configured copy: it outlives the request
+      return;
+    }
+  }
+}
+
+void router::answer_preflight(const route& r, const http_request_view& req, http_response& res,
+                              counter_shard& shard) const {
+  res.status = 204;
+  res.body.clear();
+  if (r.cors == cross_origin::any) {
+    res.cors = true;
+    res.cors_origin = "*";
+  } else {
+    allow_configured_origins(ctx_, req, res, shard.index());
+  }
+  // An origin that may not read gets no CORS headers: the browser then
+  // refuses the request itself.
+  if (!res.cors) return;
+  res.preflight_methods = r.methods;
+  // The routes read no request header a page could abuse (no cookies, no
+  // credentials are allowed), so whatever the page asks to send is allowed,
+  // at most a header's worth.
+  if (req.access_control_request_headers.size() <= 1024) {
+    res.preflight_headers.assign(req.access_control_request_headers);
+  }
 }
 
 namespace {
@@ -79,6 +138,9 @@ void router::handle(const http_request_view& req, http_response& res, counter_sh
   for (const route& r : routes_) {
     if (r.path != path) continue;
     res.route = r.id;
+    if (req.method == "OPTIONS" && r.cors != cross_origin::none) {
+      return answer_preflight(r, req, res, shard);
+    }
     if (!allows(r.methods, req.method)) {
       res.text(405, "method not allowed");
       res.allow = r.methods;

@@ -42,6 +42,7 @@ struct http_request_view {
   std::string_view if_none_match{};
   std::string_view origin{};
   std::string_view authorization{};
+  std::string_view access_control_request_headers{};  // a CORS preflight's
 };
 
 struct http_response {
@@ -55,6 +56,9 @@ struct http_response {
   std::string etag;                    // ETag header when non-empty
   std::string_view cache_control = "no-store";  // a literal
   http_route route = http_route_other;          // for the request metrics
+  // A CORS preflight's answer: the methods (and request headers) a page may use.
+  std::string_view preflight_methods;
+  std::string preflight_headers;
 
   void reset();
   std::string_view payload() const { return static_body.empty() ? body : static_body; }
@@ -116,9 +120,15 @@ class router {
   // A router with the route table of its role (add_route_table).
   router(role r, route_context& ctx);
 
+  // Which pages may call a route from another origin (CORS): none, any, or
+  // the configured cors_origins. A cross-origin route also answers the
+  // browser's preflight (OPTIONS) itself, with 204 and what it allows.
+  enum class cross_origin : std::uint8_t { none, any, configured };
+
   // Adds a route. `methods` lists what it answers ("GET", "POST", "GET, POST");
   // HEAD is answered wherever GET is.
-  void add(std::string path, std::string methods, handler h);
+  void add(std::string path, std::string methods, handler h,
+           cross_origin cors = cross_origin::none);
 
   void handle(const http_request_view& req, http_response& res, counter_shard& shard) const;
 
@@ -131,15 +141,25 @@ class router {
     std::string methods;  // as answered in Allow: HEAD is listed with GET
     http_route id;
     handler fn;
+    cross_origin cors;
   };
+  void answer_preflight(const route& r, const http_request_view& req, http_response& res,
+                        counter_shard& shard) const;
 
   role role_;
   route_context& ctx_;
   std::vector<route> routes_;
 };
 
-// Splits "path?query" (the query may be absent).
+// Splits "path?query" (the query may be absent). An absolute-form target
+// ("http://host/hit?...", which RFC 9112 3.2.2 says a server must accept) is
+// split like its origin form.
 void split_target(std::string_view target, std::string_view& path, std::string_view& query);
+
+// Sets the CORS answer of a route whose readers are the configured
+// cors_origins: "*" for any, the request's Origin when it is listed, nothing else.
+void allow_configured_origins(const route_context& ctx, const http_request_view& req,
+                              http_response& res, std::size_t shard);
 
 // True for the two body types a beacon may use (form fields, as sendBeacon sends them).
 bool is_form_body(std::string_view content_type);
@@ -147,10 +167,10 @@ bool is_form_body(std::string_view content_type);
 // Registers the route modules of r's role (the table above).
 void add_route_table(router& r);
 // The route modules; add_route_table calls them.
-void add_beacon_routes(router& r);   // ingest/beacon_routes.cpp
-void add_read_routes(router& r);     // serve/read_routes.cpp
-void add_widget_script(router& r);   // serve/read_routes.cpp
-void add_admin_routes(router& r);    // admin/admin_routes.cpp
+void add_beacon_routes(router& r);  // ingest/beacon_routes.cpp
+void add_read_routes(router& r);    // serve/read_routes.cpp
+void add_widget_script(router& r);  // serve/read_routes.cpp
+void add_admin_routes(router& r);   // admin/admin_routes.cpp
 // /healthz (the process answers) and /readyz (it can also store what it counts).
 void add_health_routes(router& r);
 

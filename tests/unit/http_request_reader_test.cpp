@@ -168,6 +168,24 @@ std::string fresh_head(const http_response& res, bool keep_alive) {
   return std::string(h.of(res, keep_alive));
 }
 
+TEST(AnswerHead, APreflightNamesTheMethodsAndHeadersAPageMaySend) {
+  http_response res;
+  res.status = 204;
+  res.cors = true;
+  res.preflight_methods = "GET, HEAD, POST";
+  res.preflight_headers = "content-type";
+  answer_head head;
+  const std::string text(head.of(res, true));
+  EXPECT_NE(text.find("Access-Control-Allow-Origin: *\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Access-Control-Allow-Methods: GET, HEAD, POST\r\n"), std::string::npos);
+  EXPECT_NE(text.find("Access-Control-Allow-Headers: content-type\r\n"), std::string::npos);
+  EXPECT_NE(text.find("Access-Control-Max-Age: 86400\r\n"), std::string::npos);
+  res.preflight_methods = {};
+  EXPECT_EQ(std::string(head.of(res, true)).find("Access-Control-Allow-Methods"),
+            std::string::npos)
+      << "the next answer's head is formatted anew";
+}
+
 TEST(AnswerHead, IsReusedOnlyWhileEveryFieldOfTheHeadIsTheSame) {
   http_response res;
   res.status = 200;

@@ -427,3 +427,61 @@ TEST(SplitTarget, PathAndQuery) {
 
 }  // namespace
 }  // namespace pvc
+
+namespace pvc {
+namespace {
+
+// A browser's preflight (OPTIONS) on a cross-origin route: 204 with what the
+// page may send; routes that no page calls from elsewhere answer 405.
+TEST_F(RoutesTest, CorsPreflightOnBeaconAndReadRoutes) {
+  std::vector<std::string> origins{"https://baochinhphu.vn"};
+  ctx_->cors_origins = [&origins](std::size_t) -> const std::vector<std::string>& {
+    return origins;
+  };
+  auto preflight = [&](const router& r, const std::string& target, std::string origin) {
+    http_request_view v;
+    v.method = "OPTIONS";
+    v.target = target;
+    v.origin = origin;
+    v.access_control_request_headers = "content-type, x-requested-with";
+    http_response res;
+    r.handle(v, res, shard());
+    return res;
+  };
+  const http_response hit = preflight(*public_, "/hit", "https://evil.example");
+  EXPECT_EQ(hit.status, 204u);
+  EXPECT_TRUE(hit.cors);
+  EXPECT_EQ(hit.cors_origin, "*");  // any page may count a view
+  EXPECT_EQ(hit.preflight_methods, "GET, HEAD, POST");
+  EXPECT_EQ(hit.preflight_headers, "content-type, x-requested-with");
+
+  const http_response listed =
+      preflight(*public_, "/api/v1/widget?s=blog", "https://baochinhphu.vn");
+  EXPECT_EQ(listed.status, 204u);
+  EXPECT_EQ(listed.cors_origin, "https://baochinhphu.vn");
+  EXPECT_EQ(listed.preflight_methods, "GET, HEAD");
+  const http_response other = preflight(*public_, "/api/v1/widget?s=blog", "https://evil.example");
+  EXPECT_EQ(other.status, 204u);
+  EXPECT_FALSE(other.cors) << "an origin not in cors_origins gets no CORS headers";
+  EXPECT_TRUE(other.preflight_methods.empty());
+
+  EXPECT_EQ(preflight(*public_, "/api/v1/views?s=blog", "https://x.example").status, 204u);
+  EXPECT_EQ(preflight(*public_, "/healthz", "https://x.example").status, 405u);
+  EXPECT_EQ(preflight(*admin_, "/metrics", "https://x.example").status, 405u);
+  EXPECT_TRUE(drained().empty()) << "a preflight counts nothing";
+}
+
+// RFC 9112 3.2.2: a server must accept the absolute form of a target.
+TEST_F(RoutesTest, AbsoluteFormTargetsAreRoutedLikeOriginForm) {
+  EXPECT_EQ(pub({"GET", "http://stats.example.gov.vn/hit?s=blog&a=x"}).status, 204u);
+  EXPECT_EQ(pub({"GET", "https://stats.example.gov.vn:8443/hit.gif?s=blog&a=y"}).status, 200u);
+  EXPECT_EQ(pub({"GET", "http://stats.example.gov.vn/healthz"}).status, 200u);
+  EXPECT_EQ(pub({"GET", "http://stats.example.gov.vn"}).status, 404u);  // path "/"
+  EXPECT_EQ(pub({"GET", "http://stats.example.gov.vn?s=blog"}).status, 404u);
+  const auto counts = drained();
+  EXPECT_EQ(counts.at({"blog", "x"}), 1u);
+  EXPECT_EQ(counts.at({"blog", "y"}), 1u);
+}
+
+}  // namespace
+}  // namespace pvc
