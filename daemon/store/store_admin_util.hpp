@@ -17,10 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 #include "admin/audit_log.hpp"
-#include "core/json_text.hpp"
 #include "core/store_keys.hpp"
 #include "store/store_types.hpp"
 
@@ -90,28 +87,6 @@ inline void split_site_article(std::string_view rest, std::string_view& site,
   has_article = sep != std::string_view::npos;
   site = rest.substr(0, sep);
   article = has_article ? rest.substr(sep + 1) : std::string_view{};
-}
-
-// Journal details, a JSON object built in `out` ("{" to start, "}" to end).
-inline void append_kv(std::string& out, std::string_view key, std::string_view json_string_value) {
-  if (out.size() > 1) out += ',';
-  append_json_string(out, key);
-  out += ':';
-  append_json_string(out, json_string_value);
-}
-
-inline void append_kv(std::string& out, std::string_view key, std::uint64_t v) {
-  if (out.size() > 1) out += ',';
-  append_json_string(out, key);
-  out += ':';
-  append_json_number(out, v);
-}
-
-inline void append_change(std::string& out, std::string_view key, std::uint64_t before,
-                          std::uint64_t after) {
-  if (out.size() > 1) out += ',';
-  append_json_string(out, key);
-  out += fmt::format(":{{\"before\":{},\"after\":{}}}", before, after);
 }
 
 }  // namespace pvc::store_admin_util

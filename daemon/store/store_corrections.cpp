@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <string>
@@ -55,6 +57,11 @@ bool day_range(rocksdb::DB& db, day_number& first, day_number& last, rocksdb::St
   return true;
 }
 
+// A count's change, for the journal.
+boost::json::object change(std::uint64_t before, std::uint64_t after) {
+  return {{"before", before}, {"after", after}};
+}
+
 }  // namespace
 
 admin_outcome adjust(store& st, std::string_view site, std::string_view article, std::int64_t delta,
@@ -101,14 +108,14 @@ admin_outcome adjust(store& st, std::string_view site, std::string_view article,
     t.after = delta < 0 ? t.before - magnitude : t.before + magnitude;
     if (auto s = batch.Put(t.key, keys::encode_count(t.after)); !s.ok()) return store_failed(s);
   }
-  std::string details = "{";
-  append_kv(details, "site", site);
-  append_kv(details, "article", article);
-  details += fmt::format(",\"delta\":{}", delta);
-  if (day) append_kv(details, "day", day_key(*day));
+  boost::json::object changes;
+  changes["site"] = site;
+  changes["article"] = article;
+  changes["delta"] = delta;
+  if (day) changes["day"] = day_key(*day);
   for (const target& t : targets)
-    append_change(details, t.name, t.before, t.after);
-  details += '}';
+    changes[t.name] = change(t.before, t.after);
+  const std::string details = boost::json::serialize(changes);
   audit_entry e = audit;
   e.details = details;
   rocksdb::Status s = batch.Put(keys::site_marker(site), "");
@@ -183,15 +190,14 @@ admin_outcome move_article(rocksdb::DB& db, rocksdb::WriteBatch& batch, std::str
     }
   }
   if (!s.ok()) return store_failed(s);
-  details = "{";
-  append_kv(details, "site", site);
-  append_kv(details, "from", from);
-  append_kv(details, to_must_be_new ? "to" : "into", to);
-  append_kv(details, "views_moved", from_total);
-  append_kv(details, "days_moved", days_moved);
-  append_change(details, to_must_be_new ? "to_total" : "into_total", to_total,
-                from_total + to_total);
-  details += '}';
+  boost::json::object changes;
+  changes["site"] = site;
+  changes["from"] = from;
+  changes[to_must_be_new ? "to" : "into"] = to;
+  changes["views_moved"] = from_total;
+  changes["days_moved"] = days_moved;
+  changes[to_must_be_new ? "to_total" : "into_total"] = change(to_total, from_total + to_total);
+  details = boost::json::serialize(changes);
   return {};
 }
 

@@ -8,6 +8,9 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <filesystem>
 #include <mutex>
@@ -143,19 +146,18 @@ admin_outcome commit_import(
   if (rows == 0) {
     return admin_outcome::error(admin_status::bad_request, "the import holds no rows");
   }
-  std::string details = "{";
-  append_kv(details, "mode", mode == import_mode::set ? "set" : "add");
-  append_kv(details, "rows", rows);
-  append_kv(details, "site_rows", site_rows);
-  append_kv(details, "article_rows", article_rows);
-  append_kv(details, "day_rows", day_rows);
-  append_kv(details, "month_rows", month_rows);
-  details += ",\"sites\":[";
-  for (std::size_t i = 0; i < sites.size() && i < 100; ++i) {
-    if (i) details += ',';
-    append_json_string(details, sites[i]);
-  }
-  details += "]}";
+  boost::json::array journaled_sites;
+  for (std::size_t i = 0; i < sites.size() && i < 100; ++i)
+    journaled_sites.emplace_back(sites[i]);
+  const std::string details = boost::json::serialize(boost::json::object{
+      {"mode", mode == import_mode::set ? "set" : "add"},
+      {"rows", rows},
+      {"site_rows", site_rows},
+      {"article_rows", article_rows},
+      {"day_rows", day_rows},
+      {"month_rows", month_rows},
+      {"sites", std::move(journaled_sites)},
+  });
   audit_entry e = audit;
   e.details = details;
 
