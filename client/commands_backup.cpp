@@ -17,6 +17,8 @@
 #include "core/json_text.hpp"
 #include "pvctl.hpp"
 #include "store/store.hpp"
+#include "store/store_audit.hpp"
+#include "store/store_backups.hpp"
 
 namespace pvc::ctl {
 namespace {
@@ -106,7 +108,7 @@ struct backup_opts {
 
 void run_verify(const backup_opts& o, context& ctx) {
   std::vector<backup_info> backups;
-  if (auto err = store::list_backups(o.dir, o.id, true, backups); !err.empty()) {
+  if (auto err = list_backups(o.dir, o.id, true, backups); !err.empty()) {
     throw failure{exit_local, err};
   }
   std::size_t damaged = 0;
@@ -192,7 +194,7 @@ void run_restore(const restore_opts& o, context& ctx) {
 
   // 2. The backup: checked against its checksums before anything is written.
   std::vector<backup_info> backups;
-  if (auto err = store::list_backups(o.dir, o.id, true, backups); !err.empty()) {
+  if (auto err = list_backups(o.dir, o.id, true, backups); !err.empty()) {
     throw failure{exit_local, err};
   }
   const backup_info& chosen = backups.back();  // the one asked for, else the newest
@@ -205,7 +207,7 @@ void run_restore(const restore_opts& o, context& ctx) {
   fs::create_directories(target.parent_path(), ec);
   const std::string staging = target_text + ".restoring-" + std::to_string(::getpid());
   fs::remove_all(staging, ec);
-  if (auto err = store::restore_backup(o.dir, chosen.id, staging); !err.empty()) {
+  if (auto err = restore_backup(o.dir, chosen.id, staging); !err.empty()) {
     fs::remove_all(staging, ec);
     throw failure{exit_local, err};
   }
@@ -227,7 +229,7 @@ void run_restore(const restore_opts& o, context& ctx) {
       throw failure{exit_local, "cannot open the restored store: " + error};
     }
     std::string carry_error;
-    if (has_data) carry_error = db->copy_audit_from(target_text, carried);
+    if (has_data) carry_error = copy_audit_from(*db, target_text, carried);
     const json::object meta = metadata_of(chosen);
     audit_entry e;
     e.action = "restore";
@@ -252,7 +254,7 @@ void run_restore(const restore_opts& o, context& ctx) {
     }
     d += '}';
     e.details = d;
-    if (const admin_outcome r = db->append_audit(e); !r.ok()) {
+    if (const admin_outcome r = append_audit(*db, e); !r.ok()) {
       db.reset();
       fs::remove_all(staging, ec);
       throw failure{exit_local, "cannot journal the restore: " + r.message};

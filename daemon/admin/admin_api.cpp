@@ -372,7 +372,7 @@ void answer_audit(admin_api::impl& m, std::string_view query, http_response& res
   std::vector<std::string> records;
   std::string next;
   const std::string error =
-      m.db.read_audit(static_cast<std::int64_t>(since), after, limit, records, next);
+      read_audit(m.db, static_cast<std::int64_t>(since), after, limit, records, next);
   if (!error.empty()) return res.text(500, "store read failed: " + error);
   std::string out = "{\"records\":[";
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -419,7 +419,7 @@ void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& 
   }
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   if (e.reason.empty()) return res.text(400, "bad_request: reason= is required for an adjust");
-  const admin_outcome r = m.db.adjust(site, article, delta, day, e);
+  const admin_outcome r = adjust(m.db, site, article, delta, day, e);
   if (r.ok()) admit_key(m.table, site, article);
   log_change("adjust", e, r);
   answer_outcome(res, "adjust", r);
@@ -440,7 +440,7 @@ void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_req
   }
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   const admin_outcome r =
-      rename ? m.db.rename_article(site, from, to, e) : m.db.merge_articles(site, from, to, e);
+      rename ? rename_article(m.db, site, from, to, e) : merge_articles(m.db, site, from, to, e);
   if (r.ok()) admit_key(m.table, site, to);
   log_change(action, e, r);
   answer_outcome(res, action, r);
@@ -467,7 +467,7 @@ admin_api::admin_api(store& db, reader& reads, counter_table& table, const flush
                      token_fn token)
     : impl_(std::make_unique<impl>(db, reads, table, flush, std::move(token))) {
   // What an earlier run left behind: staged imports, unfinished backups.
-  if (auto err = db.discard_import(""); !err.empty()) {
+  if (auto err = discard_import(db, ""); !err.empty()) {
     spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
   }
   std::error_code ec;

@@ -23,6 +23,10 @@
 #include "read/reader.hpp"
 #include "serve/routes.hpp"
 #include "store/store.hpp"
+#include "store/store_audit.hpp"
+#include "store/store_backups.hpp"
+#include "store/store_corrections.hpp"
+#include "store/store_imports.hpp"
 
 namespace pvc {
 

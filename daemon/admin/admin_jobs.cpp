@@ -68,7 +68,7 @@ void admin_api::impl::expire_sessions() {
       now - import->last_active > idle.import_after) {
     spdlog::warn("event=import_expired import={} rows={} idle_s={}", import->id, import->rows,
                  std::chrono::duration_cast<std::chrono::seconds>(idle.import_after).count());
-    if (auto err = db.discard_import(import->id); !err.empty()) {
+    if (auto err = discard_import(db, import->id); !err.empty()) {
       spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
     }
     import.reset();
@@ -169,7 +169,7 @@ import_session* find_import(admin_api::impl& m, const query_fields& q, http_resp
 
 // Drops the session and its staged rows: nothing of it is ever applied.
 void drop_import(admin_api::impl& m, const std::string& id) {
-  if (auto err = m.db.discard_import(id); !err.empty()) {
+  if (auto err = discard_import(m.db, id); !err.empty()) {
     spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
   }
   std::lock_guard lock(m.mutex);
@@ -212,7 +212,7 @@ void import_start(admin_api& api, admin_api::impl& m, const http_request_view& r
   }
   if (!stale.empty()) {
     spdlog::warn("event=import_replaced import={} reason=idle", stale);
-    if (auto err = m.db.discard_import(stale); !err.empty()) {
+    if (auto err = discard_import(m.db, stale); !err.empty()) {
       spdlog::warn("event=import_cleanup_failed error=\"{}\"", err);
     }
   }
@@ -270,7 +270,7 @@ void import_chunk(admin_api& api, admin_api::impl& m, const http_request_view& r
     ++n;
   }
   if (refusal.empty()) {
-    const admin_outcome staged = m.db.stage_import(id, rows);
+    const admin_outcome staged = stage_import(m.db, id, rows);
     if (!staged.ok()) {
       refusal = staged.message;
       refusal_status = http_status_of(staged.status);
@@ -304,7 +304,7 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
     if (s->rows == 0) {
       const std::string id = s->id;
       m.import.reset();
-      [[maybe_unused]] const std::string ignored = m.db.discard_import(id);
+      [[maybe_unused]] const std::string ignored = discard_import(m.db, id);
       return res.text(400, "import refused, nothing was changed: the file holds no rows");
     }
     if (m.queue.size() >= max_queued_jobs) return res.text(503, "too many jobs queued; try later");
@@ -315,7 +315,7 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
     job = m.submit("import", [&m, id, mode, rows, e](std::string& result) -> std::string {
       const auto started = steady::now();
       const admin_outcome r =
-          m.db.commit_import(id, mode, e, [&m](std::string_view site, std::string_view article) {
+          commit_import(m.db, id, mode, e, [&m](std::string_view site, std::string_view article) {
             admit_key(m.table, site, article);
           });
       {
@@ -323,7 +323,7 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
         if (m.import && m.import->id == id) m.import.reset();
       }
       if (!r.ok()) {
-        [[maybe_unused]] const std::string ignored = m.db.discard_import(id);
+        [[maybe_unused]] const std::string ignored = discard_import(m.db, id);
         spdlog::error("event=import_failed import={} error=\"{}\"", id, r.message);
         return r.message;
       }
@@ -368,7 +368,7 @@ std::string run_backup(admin_api::impl& m, const std::string& job, const std::st
   const std::string checkpoint = m.db.dir() + "/.backup-checkpoint-" + job;
   std::error_code ec;
   std::filesystem::remove_all(checkpoint, ec);
-  if (auto err = m.db.checkpoint_to(checkpoint); !err.empty()) {
+  if (auto err = checkpoint_to(m.db, checkpoint); !err.empty()) {
     return "checkpoint failed: " + err;
   }
   struct cleanup {
@@ -382,7 +382,7 @@ std::string run_backup(admin_api::impl& m, const std::string& job, const std::st
   std::unique_ptr<store> copy = store::open(checkpoint, {.sync = false}, error);
   if (!copy) return "cannot open the checkpoint: " + error;
   store_summary sum;
-  if (auto err = copy->summarize(sum); !err.empty()) return "cannot read the checkpoint: " + err;
+  if (auto err = summarize(*copy, sum); !err.empty()) return "cannot read the checkpoint: " + err;
 
   std::string meta = "{\"pvcd\":";
   append_json_string(meta, version);
@@ -398,7 +398,7 @@ std::string run_backup(admin_api::impl& m, const std::string& job, const std::st
   }
   meta += "}}";
   backup_info info;
-  if (auto err = copy->backup_to(dir, meta, m.cancel, info); !err.empty()) return err;
+  if (auto err = backup_to(*copy, dir, meta, m.cancel, info); !err.empty()) return err;
   copy.reset();
   result = fmt::format("{{\"backup_id\":{},\"dir\":", info.id);
   append_json_string(result, dir);

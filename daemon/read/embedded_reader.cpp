@@ -3,6 +3,7 @@
 #include "core/counter_table.hpp"
 #include "read/top_lists.hpp"
 #include "store/store.hpp"
+#include "store/store_exports.hpp"
 
 namespace pvc {
 namespace {
@@ -16,7 +17,7 @@ class store_export final : public export_cursor {
 
   std::string page(std::string_view after_key, std::size_t limit, std::vector<export_row>& out,
                    std::string& next_key) override {
-    return db_.export_rows(*snap_, filter_, after_key, limit, out, next_key);
+    return export_rows(db_, *snap_, filter_, after_key, limit, out, next_key);
   }
 
  private:
@@ -73,7 +74,7 @@ site_list embedded_reader::sites() {
 
 std::shared_ptr<export_cursor> embedded_reader::open_export(const export_filter& filter,
                                                             std::string& error) {
-  auto snap = db_.snapshot();
+  auto snap = snapshot(db_);
   if (!snap) {
     error = "the store is closed after a disk error; try again later";
     return nullptr;

@@ -10,11 +10,9 @@
 // Thread-safety: all members are thread-safe (RocksDB is; see
 // store_impl.hpp for the two locks); `apply` is meant for the single flusher
 // thread.
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -97,67 +95,13 @@ class store {
 
   const std::string& dir() const noexcept;
 
-  // ---- Admin operations (store_admin.cpp; types and the consistency rule
-  // with concurrent flushes in store_admin.hpp). Writes journal themselves:
-  // their audit record goes into the same atomic write as the change.
-
-  // Adds `delta` (negative to subtract) to an article's and its site's
-  // all-time totals and, with `day`, to their counts of that day and the
-  // site's month. Refused when a count would drop below zero.
-  admin_outcome adjust(std::string_view site, std::string_view article, std::int64_t delta,
-                       std::optional<day_number> day, const audit_entry& audit);
-  // Moves every count of `from` (all-time and each day) to `to`, which must
-  // have none. Site totals are unchanged.
-  admin_outcome rename_article(std::string_view site, std::string_view from, std::string_view to,
-                               const audit_entry& audit);
-  // Adds every count of `from` to `into` and removes `from`. Site totals
-  // are unchanged.
-  admin_outcome merge_articles(std::string_view site, std::string_view from, std::string_view into,
-                               const audit_entry& audit);
-
-  // Imports: rows are checked and staged under a session id (nothing
-  // visible), then committed in one atomic write, or discarded.
-  admin_outcome stage_import(std::string_view session, std::span<const staged_row> rows);
-  // After the commit, `on_article` is called for each site it touched
-  // (article "") and each article given an all-time count.
-  admin_outcome commit_import(
-      std::string_view session, import_mode mode, const audit_entry& audit,
-      const std::function<void(std::string_view site, std::string_view article)>& on_article);
-  // Drops a session's staged rows; "" drops every session's (start-up).
-  std::string discard_import(std::string_view session);
-
-  // Exports, paged over one snapshot: rows after `after_key` (a key a
-  // previous page returned; "" from the start), at most `limit`; `next_key`
-  // is "" after the last row. snapshot() is null when the store is closed
-  // (store_impl.hpp).
-  std::shared_ptr<const store_snapshot> snapshot() const;
-  std::string export_rows(const store_snapshot& snap, const export_filter& filter,
-                          std::string_view after_key, std::size_t limit,
-                          std::vector<export_row>& out, std::string& next_key) const;
-
-  // The audit journal: records at or after `since_unix_us`, after
-  // `after_key`, at most `limit`, oldest first.
-  admin_outcome append_audit(const audit_entry& e);
-  std::string read_audit(std::int64_t since_unix_us, std::string_view after_key, std::size_t limit,
-                         std::vector<std::string>& records, std::string& next_key) const;
-  // Copies the audit records of the (closed) store in `dir` that this one
-  // lacks: a restore keeps the journal of the data dir it replaces.
-  std::string copy_audit_from(const std::string& dir, std::uint64_t& copied);
-
-  // Backups: a checkpoint (hard links, a consistent point between two
-  // flushes) in `dir`, which must not exist; a summary of the counts; a
-  // RocksDB BackupEngine backup of this store into `backup_dir`.
-  std::string checkpoint_to(const std::string& dir);
-  std::string summarize(store_summary& out) const;
-  std::string backup_to(const std::string& backup_dir, const std::string& metadata,
-                        const std::atomic<bool>& cancel, backup_info& out);
-  // The backups in `backup_dir` (only `id` when non-zero), each checked
-  // against its checksums when `verify`.
-  static std::string list_backups(const std::string& backup_dir, std::uint32_t id, bool verify,
-                                  std::vector<backup_info>& out);
-  // Restores backup `id` (0 = the latest) into `target_dir`, a fresh directory.
-  static std::string restore_backup(const std::string& backup_dir, std::uint32_t id,
-                                    const std::string& target_dir);
+  // The admin roles (corrections, imports, exports, the audit journal,
+  // backups) are free functions over a store, one header each beside this
+  // one: store_corrections.hpp, store_imports.hpp, store_exports.hpp,
+  // store_audit.hpp, store_backups.hpp. They hold no state of their own (all
+  // of it is impl's), so a class per role would only wrap a store&; as
+  // functions, this class keeps what the flusher and the read layer use, and
+  // each caller includes only the role it calls.
 
   // ---- Visitor state (store_visitors.cpp; key layout in core/widget_keys.hpp).
 
@@ -178,10 +122,6 @@ class store {
   std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
 
  private:
-  // rename_article (`to` must have no counts) and merge_articles, in one write.
-  admin_outcome move_article_counts(std::string_view site, std::string_view from,
-                                    std::string_view to, bool to_must_be_new,
-                                    const audit_entry& audit);
   // store_bulk.cpp: apply() for large flushes, and the files a crash left.
   static constexpr std::string_view bulk_file_prefix = "pvcd-flush-";
   std::string apply_as_file(std::span<const delta_table* const> tables, std::uint64_t flush_seq,
@@ -190,6 +130,7 @@ class store {
 
   struct impl;
   friend struct store_snapshot;  // an export's snapshot (store_impl.hpp)
+  friend struct store_access;    // the admin role files' way to impl (store_impl.hpp)
   explicit store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

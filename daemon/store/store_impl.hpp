@@ -1,12 +1,13 @@
 #pragma once
 // The store's private state, shared by the files that implement store
-// (store.cpp: counts; store_admin.cpp, store_widget.cpp: admin and widget
-// operations; store_health.cpp: the defences against a failing disk). Only
-// those files include RocksDB.
+// (store.cpp: counts; store_corrections.cpp, store_imports.cpp,
+// store_exports.cpp, store_audit.cpp, store_backups.cpp: the admin roles;
+// store_visitors.cpp: the widget's keys; store_health.cpp: the defences
+// against a failing disk). Only those files include RocksDB.
 //
 // Two locks:
 //  * write_mutex, taken by every write. It keeps a flush from landing between
-//    an admin operation's read and its write (see store_admin.hpp), and it
+//    an admin operation's read and its write (see store_types.hpp), and it
 //    is the only way to `db` for a writer.
 //  * db_mutex, held shared by every reader while it uses `db`, exclusively by
 //    a reopen (which also holds write_mutex). RocksDB stops taking writes
@@ -41,8 +42,9 @@ struct store::impl {
   mutable std::shared_timed_mutex db_mutex;
   std::unique_ptr<rocksdb::DB> db;  // null only after a reopen failed
   bool stopped = false;             // under write_mutex: a write failed, reopen first
-  std::mutex snapshots_mutex;
-  std::set<store_snapshot*> snapshots;  // live export snapshots, under snapshots_mutex
+  // Mutable: snapshot() registers one from a const store, like a read.
+  mutable std::mutex snapshots_mutex;
+  mutable std::set<store_snapshot*> snapshots;  // live export snapshots, under snapshots_mutex
 
   // A reader's use of `db`: holds db_mutex shared. False when the store is
   // closed (a reopen failed); `closed_error` says so.
@@ -80,10 +82,17 @@ struct store::impl {
   std::string reopen();
 };
 
+// The admin roles are free functions, not members (store.hpp says why the
+// class keeps only counting and reads): this is their one way to the state.
+struct store_access {
+  static store::impl& of(store& s) noexcept { return *s.impl_; }
+  static const store::impl& of(const store& s) noexcept { return *s.impl_; }
+};
+
 // A paged export's snapshot (see above). `snap` is null once a reopen
 // released it; read and written under owner->snapshots_mutex.
 struct store_snapshot {
-  store::impl* owner = nullptr;
+  const store::impl* owner = nullptr;
   const rocksdb::Snapshot* snap = nullptr;
   ~store_snapshot();
 };

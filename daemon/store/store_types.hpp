@@ -1,7 +1,8 @@
 #pragma once
-// Types of the store's operations beside counting (declared in store.hpp,
-// implemented in store_admin.cpp): corrections, imports, exports, the audit
-// journal, backups and restores. The figures it reads are core/figures.hpp.
+// Types of the store's operations beside counting: corrections, imports,
+// exports, the audit journal, backups and restores (one header and .cpp each
+// in store/: store_corrections, store_imports, store_exports, store_audit,
+// store_backups). The figures it reads are core/figures.hpp.
 //
 // How they stay consistent with the flusher, which keeps merging deltas into
 // the same keys: every admin write takes the store's write mutex, the one

@@ -11,6 +11,7 @@
 
 #include "flush/flusher.hpp"
 #include "serve/routes.hpp"
+#include "store/store_audit.hpp"
 #include "read_side.hpp"
 #include "test_support.hpp"
 
@@ -183,7 +184,7 @@ TEST_F(AdminApiTest, AdjustChecksItsFields) {
   EXPECT_EQ(ok.content_type, "application/json");
   std::vector<std::string> records;
   std::string next;
-  ASSERT_EQ(db_->read_audit(0, "", 10, records, next), "");
+  ASSERT_EQ(read_audit(*db_, 0, "", 10, records, next), "");
   ASSERT_EQ(records.size(), 1u);
   EXPECT_NE(records[0].find(
                 "\"by\":\"me\",\"peer\":\"127.0.0.1\",\"auth\":\"loopback\",\"reason\":\"r\""),

@@ -12,8 +12,13 @@
 #include <thread>
 #include <vector>
 
-#include "store/store.hpp"
 #include "read/top_lists.hpp"
+#include "store/store.hpp"
+#include "store/store_audit.hpp"
+#include "store/store_backups.hpp"
+#include "store/store_corrections.hpp"
+#include "store/store_exports.hpp"
+#include "store/store_imports.hpp"
 #include "test_support.hpp"
 
 namespace pvc {
@@ -55,10 +60,10 @@ class StoreAdminTest : public ::testing::Test {
   // Every counter as "KIND PERIOD SITE ARTICLE" -> count.
   std::map<std::string, std::uint64_t> all(store& s, const std::string& site = "") {
     std::map<std::string, std::uint64_t> out;
-    auto snap = s.snapshot();
+    auto snap = snapshot(s);
     std::vector<export_row> rows;
     std::string next;
-    EXPECT_EQ(s.export_rows(*snap, {site, true}, "", 100000, rows, next), "");
+    EXPECT_EQ(export_rows(s, *snap, {site, true}, "", 100000, rows, next), "");
     EXPECT_EQ(next, "");
     for (const auto& r : rows) {
       const std::string key = r.site + " " + (r.article.empty() ? "*" : r.article) +
@@ -73,7 +78,7 @@ class StoreAdminTest : public ::testing::Test {
   std::vector<std::string> audit() {
     std::vector<std::string> records;
     std::string next;
-    EXPECT_EQ(db_->read_audit(0, "", 1000, records, next), "");
+    EXPECT_EQ(read_audit(*db_, 0, "", 1000, records, next), "");
     return records;
   }
 
@@ -84,9 +89,9 @@ class StoreAdminTest : public ::testing::Test {
 
 TEST_F(StoreAdminTest, AdjustChangesArticleAndSiteTotalsAndJournalsIt) {
   flush(nov5, {{"news", "a", 10}, {"news", "b", 5}});
-  const admin_outcome up = db_->adjust("news", "a", 7, std::nullopt, who("adjust", "replay"));
+  const admin_outcome up = adjust(*db_, "news", "a", 7, std::nullopt, who("adjust", "replay"));
   ASSERT_TRUE(up.ok()) << up.message;
-  const admin_outcome down = db_->adjust("news", "b", -5, std::nullopt, who("adjust", "bots"));
+  const admin_outcome down = adjust(*db_, "news", "b", -5, std::nullopt, who("adjust", "bots"));
   ASSERT_TRUE(down.ok()) << down.message;
   auto c = all();
   EXPECT_EQ(c["news a"], 17u);
@@ -109,7 +114,7 @@ TEST_F(StoreAdminTest, AdjustChangesArticleAndSiteTotalsAndJournalsIt) {
 
 TEST_F(StoreAdminTest, AdjustWithADayAlsoCorrectsThatDayAndMonth) {
   flush(nov5, {{"news", "a", 10}});
-  ASSERT_TRUE(db_->adjust("news", "a", -4, nov5, who("adjust")).ok());
+  ASSERT_TRUE(adjust(*db_, "news", "a", -4, nov5, who("adjust")).ok());
   auto c = all();
   EXPECT_EQ(c["news a"], 6u);
   EXPECT_EQ(c["news *"], 6u);
@@ -138,7 +143,7 @@ TEST_F(StoreAdminTest, AdjustRefusesToGoBelowZeroAndChangesNothing) {
   };
   for (const auto& r : table) {
     SCOPED_TRACE(r.message);
-    const admin_outcome o = db_->adjust("news", r.article, r.delta, r.day, who("adjust"));
+    const admin_outcome o = adjust(*db_, "news", r.article, r.delta, r.day, who("adjust"));
     EXPECT_EQ(o.status, admin_status::bad_request);
     EXPECT_EQ(o.message, r.message);
   }
@@ -151,7 +156,7 @@ TEST_F(StoreAdminTest, RenameMovesTotalAndEveryDayAndKeepsSiteTotals) {
   flush(nov5, {{"news", "old", 4}});
   flush(nov6, {{"news", "other", 2}});
   const auto before = all();
-  const admin_outcome r = db_->rename_article("news", "old", "new", who("rename"));
+  const admin_outcome r = rename_article(*db_, "news", "old", "new", who("rename"));
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.details,
             "{\"site\":\"news\",\"from\":\"old\",\"to\":\"new\",\"views_moved\":7,\"days_moved\":2,"
@@ -175,11 +180,12 @@ TEST_F(StoreAdminTest, RenameMovesTotalAndEveryDayAndKeepsSiteTotals) {
 TEST_F(StoreAdminTest, RenameRefusesAMissingSourceOrAnExistingTarget) {
   flush(nov5, {{"news", "a", 3}, {"news", "b", 1}});
   const auto before = all();
-  EXPECT_EQ(db_->rename_article("news", "a", "b", who("rename")).status, admin_status::conflict);
-  EXPECT_EQ(db_->rename_article("news", "zz", "c", who("rename")).status, admin_status::not_found);
-  EXPECT_EQ(db_->rename_article("other", "a", "c", who("rename")).status, admin_status::not_found);
-  EXPECT_EQ(db_->rename_article("news", "a", "a", who("rename")).status, admin_status::bad_request);
-  EXPECT_EQ(db_->merge_articles("news", "zz", "a", who("merge")).status, admin_status::not_found);
+  EXPECT_EQ(rename_article(*db_, "news", "a", "b", who("rename")).status, admin_status::conflict);
+  EXPECT_EQ(rename_article(*db_, "news", "zz", "c", who("rename")).status, admin_status::not_found);
+  EXPECT_EQ(rename_article(*db_, "other", "a", "c", who("rename")).status, admin_status::not_found);
+  EXPECT_EQ(rename_article(*db_, "news", "a", "a", who("rename")).status,
+            admin_status::bad_request);
+  EXPECT_EQ(merge_articles(*db_, "news", "zz", "a", who("merge")).status, admin_status::not_found);
   EXPECT_EQ(all(), before);
   EXPECT_TRUE(audit().empty());
 }
@@ -188,7 +194,7 @@ TEST_F(StoreAdminTest, MergeAddsEveryCountIntoTheTarget) {
   flush(nov4, {{"news", "from", 3}, {"news", "into", 10}});
   flush(nov5, {{"news", "from", 4}});
   flush(nov6, {{"news", "into", 1}});
-  const admin_outcome r = db_->merge_articles("news", "from", "into", who("merge"));
+  const admin_outcome r = merge_articles(*db_, "news", "from", "into", who("merge"));
   ASSERT_TRUE(r.ok()) << r.message;
   auto c = all();
   EXPECT_EQ(c.count("news from"), 0u);
@@ -220,7 +226,7 @@ TEST_F(StoreAdminTest, CorrectionsNeverLoseAConcurrentFlush) {
   int net = 0, rounds = 0;
   while (!done || rounds < 50) {
     const std::int64_t delta = rounds % 2 ? 3 : -2;
-    const bool ok = db_->adjust("news", "a", delta, nov5, who("adjust")).ok();
+    const bool ok = adjust(*db_, "news", "a", delta, nov5, who("adjust")).ok();
     EXPECT_TRUE(ok);
     if (!ok) break;
     net += static_cast<int>(delta);
@@ -257,17 +263,17 @@ TEST_F(StoreAdminTest, ImportSetReplacesOnlyTheNamedCountersAtOnce) {
                                       "portal,/new,3,20261104", "portal,*,99,202610"};
   std::vector<import_scratch> scratch;
   auto rows = rows_of({lines[0], lines[1]}, 1, scratch);
-  ASSERT_TRUE(db_->stage_import("s1", rows).ok());
+  ASSERT_TRUE(stage_import(*db_, "s1", rows).ok());
   std::vector<import_scratch> scratch2;
   auto rows2 = rows_of({lines[2], lines[3]}, 3, scratch2);
-  ASSERT_TRUE(db_->stage_import("s1", rows2).ok());
+  ASSERT_TRUE(stage_import(*db_, "s1", rows2).ok());
   // Nothing is visible before the commit.
   EXPECT_EQ(all()["portal *"], 15u);
   std::vector<std::string> seen;
-  const admin_outcome r = db_->commit_import(
-      "s1", import_mode::set, who("import"), [&](std::string_view s, std::string_view a) {
-        seen.push_back(std::string(s) + "/" + std::string(a));
-      });
+  const admin_outcome r = commit_import(*db_, "s1", import_mode::set, who("import"),
+                                        [&](std::string_view s, std::string_view a) {
+                                          seen.push_back(std::string(s) + "/" + std::string(a));
+                                        });
   ASSERT_TRUE(r.ok()) << r.message;
   auto c = all();
   EXPECT_EQ(c["portal *"], 86037575u);  // only through its * row
@@ -295,8 +301,8 @@ TEST_F(StoreAdminTest, ImportAddAddsToWhatIsThere) {
   static const std::string lines[] = {"news,a,5", "news,*,100", "fresh,x,1"};
   std::vector<import_scratch> scratch;
   auto rows = rows_of({lines[0], lines[1], lines[2]}, 1, scratch);
-  ASSERT_TRUE(db_->stage_import("s2", rows).ok());
-  ASSERT_TRUE(db_->commit_import("s2", import_mode::add, who("import"), {}).ok());
+  ASSERT_TRUE(stage_import(*db_, "s2", rows).ok());
+  ASSERT_TRUE(commit_import(*db_, "s2", import_mode::add, who("import"), {}).ok());
   auto c = all();
   EXPECT_EQ(c["news a"], 15u);
   EXPECT_EQ(c["news *"], 110u);
@@ -312,20 +318,20 @@ TEST_F(StoreAdminTest, ImportNamesADuplicateWithinAndAcrossChunks) {
                                       "news,b,5"};
   std::vector<import_scratch> s1;
   auto within = rows_of({lines[0], lines[1], lines[2]}, 1, s1);
-  const admin_outcome r1 = db_->stage_import("d1", within);
+  const admin_outcome r1 = stage_import(*db_, "d1", within);
   EXPECT_EQ(r1.status, admin_status::bad_request);
   EXPECT_EQ(r1.message, "line 3: a second row for the counter of line 1");
-  ASSERT_EQ(db_->discard_import("d1"), "");
+  ASSERT_EQ(discard_import(*db_, "d1"), "");
 
   std::vector<import_scratch> s2, s3;
   auto first = rows_of({lines[0], lines[1]}, 1, s2);
-  ASSERT_TRUE(db_->stage_import("d2", first).ok());
+  ASSERT_TRUE(stage_import(*db_, "d2", first).ok());
   auto second = rows_of({lines[3], lines[4]}, 3, s3);  // a day row is another counter
-  const admin_outcome r2 = db_->stage_import("d2", second);
+  const admin_outcome r2 = stage_import(*db_, "d2", second);
   EXPECT_EQ(r2.message, "line 4: a second row for the counter of line 2");
-  ASSERT_EQ(db_->discard_import("d2"), "");
+  ASSERT_EQ(discard_import(*db_, "d2"), "");
   EXPECT_TRUE(all().empty());
-  EXPECT_EQ(db_->commit_import("d2", import_mode::add, who("import"), {}).status,
+  EXPECT_EQ(commit_import(*db_, "d2", import_mode::add, who("import"), {}).status,
             admin_status::bad_request);  // discarded: nothing left to commit
   EXPECT_TRUE(all().empty());
   EXPECT_TRUE(audit().empty());
@@ -336,20 +342,20 @@ TEST_F(StoreAdminTest, ExportPagesOverOneSnapshotWithAndWithoutFilters) {
   flush(nov5, {{"news", "\"*\"", 4}, {"a", "x", 5}});
   ASSERT_EQ(db_->write_keys({{{"Kd20261105", "salt"}, {"Vd20261105news", "sketch"}}, {}}), "");
 
-  auto snap = db_->snapshot();
+  auto snap = snapshot(*db_);
   flush(nov6, {{"late", "z", 1}});  // after the snapshot: not in this export
   for (const bool daily : {false, true}) {
     for (const std::string site : {"", "news", "a", "missing"}) {
       SCOPED_TRACE((daily ? "daily " : "totals ") + site);
       std::vector<export_row> whole;
       std::string next;
-      ASSERT_EQ(db_->export_rows(*snap, {site, daily}, "", 1000, whole, next), "");
+      ASSERT_EQ(export_rows(*db_, *snap, {site, daily}, "", 1000, whole, next), "");
       EXPECT_EQ(next, "");
       std::vector<export_row> paged;
       std::string after;
       for (int pages = 0; pages < 100; ++pages) {
         std::vector<export_row> page;
-        ASSERT_EQ(db_->export_rows(*snap, {site, daily}, after, 2, page, next), "");
+        ASSERT_EQ(export_rows(*db_, *snap, {site, daily}, after, 2, page, next), "");
         EXPECT_LE(page.size(), 2u);
         paged.insert(paged.end(), page.begin(), page.end());
         if (next.empty()) break;
@@ -384,13 +390,14 @@ TEST_F(StoreAdminTest, ExportPagesOverOneSnapshotWithAndWithoutFilters) {
 TEST_F(StoreAdminTest, AuditRecordsStayInOrderAndPage) {
   // (append, not "literal" + std::string: GCC 12 warns falsely on that here)
   for (int i = 0; i < 25; ++i) {
-    ASSERT_TRUE(db_->append_audit(who("restore", std::string("r").append(std::to_string(i)))).ok());
+    ASSERT_TRUE(
+        append_audit(*db_, who("restore", std::string("r").append(std::to_string(i)))).ok());
   }
   std::vector<std::string> all_records;
   std::string after, next;
   for (;;) {
     std::vector<std::string> page;
-    ASSERT_EQ(db_->read_audit(0, after, 10, page, next), "");
+    ASSERT_EQ(read_audit(*db_, 0, after, 10, page, next), "");
     all_records.insert(all_records.end(), page.begin(), page.end());
     if (next.empty()) break;
     after = next;
@@ -401,7 +408,7 @@ TEST_F(StoreAdminTest, AuditRecordsStayInOrderAndPage) {
     EXPECT_NE(all_records[i].find(reason), std::string::npos);
   }
   std::vector<std::string> none;
-  ASSERT_EQ(db_->read_audit(INT64_MAX / 2, "", 10, none, next), "");
+  ASSERT_EQ(read_audit(*db_, INT64_MAX / 2, "", 10, none, next), "");
   EXPECT_TRUE(none.empty());
 }
 
@@ -411,7 +418,8 @@ TEST_F(StoreAdminTest, TopListsRankByPeriod) {
   flush(nov5, {{"news", "b", 5}, {"news", "c", 5}, {"news", "d", 2}});
   flush(nov6, {{"news", "d", 7}, {"other", "zz", 1000}});
   day_number today = nov6;
-  const top_lists tops(*db_, [&today] { return today; }, std::chrono::seconds(10));
+  const top_lists tops(
+      *db_, [&today] { return today; }, std::chrono::seconds(10));
   auto top = [&](std::string_view site, top_period p, std::size_t n, day_number day) {
     today = day;
     return tops.compute(site, p, n);
@@ -438,15 +446,15 @@ TEST_F(StoreAdminTest, TopListsRankByPeriod) {
 
 TEST_F(StoreAdminTest, BackupOfACheckpointRestoresTheSameCounts) {
   flush(nov5, {{"news", "a", 10}, {"blog", "b", 3}});
-  ASSERT_TRUE(db_->adjust("news", "a", 2, std::nullopt, who("adjust")).ok());
+  ASSERT_TRUE(adjust(*db_, "news", "a", 2, std::nullopt, who("adjust")).ok());
   const std::string checkpoint = dir_.str() + "/data/.backup-checkpoint-t";
-  ASSERT_EQ(db_->checkpoint_to(checkpoint), "");
+  ASSERT_EQ(checkpoint_to(*db_, checkpoint), "");
   flush(nov6, {{"news", "a", 1000}});  // after the checkpoint: not in the backup
   std::string error;
   auto copy = store::open(checkpoint, {.sync = false}, error);
   ASSERT_NE(copy, nullptr) << error;
   store_summary sum;
-  ASSERT_EQ(copy->summarize(sum), "");
+  ASSERT_EQ(summarize(*copy, sum), "");
   EXPECT_EQ(sum.flush_seq, 1u);
   EXPECT_EQ(sum.article_views, 15u);
   EXPECT_EQ(sum.counters, 4u + 4u + 2u);  // T, D (2 sites, 2 articles each) and M (2 sites)
@@ -454,24 +462,24 @@ TEST_F(StoreAdminTest, BackupOfACheckpointRestoresTheSameCounts) {
   std::atomic<bool> cancel{false};
   backup_info info;
   const std::string backups = dir_.str() + "/backups";
-  ASSERT_EQ(copy->backup_to(backups, "{\"x\":1}", cancel, info), "");
+  ASSERT_EQ(backup_to(*copy, backups, "{\"x\":1}", cancel, info), "");
   EXPECT_EQ(info.id, 1u);
   EXPECT_EQ(info.metadata, "{\"x\":1}");
   copy.reset();
 
   std::vector<backup_info> listed;
-  ASSERT_EQ(store::list_backups(backups, 0, true, listed), "");
+  ASSERT_EQ(list_backups(backups, 0, true, listed), "");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].verify_error, "");
   const std::string restored_dir = dir_.str() + "/restored";
-  ASSERT_EQ(store::restore_backup(backups, 0, restored_dir), "");
+  ASSERT_EQ(restore_backup(backups, 0, restored_dir), "");
   auto restored = store::open(restored_dir, {.sync = false}, error);
   ASSERT_NE(restored, nullptr) << error;
   EXPECT_EQ(all(*restored), at_checkpoint);
   EXPECT_EQ(all(*restored)["news a"], 12u);
   std::vector<std::string> records;
   std::string next;
-  ASSERT_EQ(restored->read_audit(0, "", 10, records, next), "");
+  ASSERT_EQ(read_audit(*restored, 0, "", 10, records, next), "");
   EXPECT_EQ(records.size(), 1u);  // the journal travels with the counts
 
   // A damaged file is found by verification.
@@ -485,27 +493,27 @@ TEST_F(StoreAdminTest, BackupOfACheckpointRestoresTheSameCounts) {
     }
   }
   listed.clear();
-  ASSERT_EQ(store::list_backups(backups, 0, true, listed), "");
+  ASSERT_EQ(list_backups(backups, 0, true, listed), "");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_NE(listed[0].verify_error, "");
-  EXPECT_NE(store::list_backups(dir_.str() + "/nothing", 0, true, listed), "");
+  EXPECT_NE(list_backups(dir_.str() + "/nothing", 0, true, listed), "");
 }
 
 TEST_F(StoreAdminTest, RestoreCarriesTheJournalOfTheReplacedStore) {
-  ASSERT_TRUE(db_->append_audit(who("adjust", "before")).ok());
+  ASSERT_TRUE(append_audit(*db_, who("adjust", "before")).ok());
   const std::string checkpoint = dir_.str() + "/cp";
-  ASSERT_EQ(db_->checkpoint_to(checkpoint), "");
-  ASSERT_TRUE(db_->append_audit(who("merge", "after the backup")).ok());
+  ASSERT_EQ(checkpoint_to(*db_, checkpoint), "");
+  ASSERT_TRUE(append_audit(*db_, who("merge", "after the backup")).ok());
   db_.reset();  // closed, as when pvcd is stopped
   std::string error;
   auto restored = store::open(checkpoint, {.sync = false}, error);
   ASSERT_NE(restored, nullptr) << error;
   std::uint64_t copied = 0;
-  ASSERT_EQ(restored->copy_audit_from(dir_.str() + "/data", copied), "");
+  ASSERT_EQ(copy_audit_from(*restored, dir_.str() + "/data", copied), "");
   EXPECT_EQ(copied, 1u);
   std::vector<std::string> records;
   std::string next;
-  ASSERT_EQ(restored->read_audit(0, "", 10, records, next), "");
+  ASSERT_EQ(read_audit(*restored, 0, "", 10, records, next), "");
   ASSERT_EQ(records.size(), 2u);
   EXPECT_NE(records[1].find("after the backup"), std::string::npos);
 }
