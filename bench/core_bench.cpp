@@ -1,6 +1,9 @@
 // In-process benchmarks of pvcd's hot path and flush path (Google Benchmark).
 // Run: build/release/bench/pvc_core_bench  (see bench/RESULTS.md for figures)
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <filesystem>
 #include <random>
@@ -10,6 +13,7 @@
 
 #include "core/counter_table.hpp"
 #include "core/hit_parser.hpp"
+#include "core/json_text.hpp"
 #include "core/udp_datagram.hpp"
 #include "flush/flusher.hpp"
 #include "ingest/visitor_tracker.hpp"
@@ -285,7 +289,8 @@ void BM_render_views(benchmark::State& state) {
   }
   f.flush_once();
   pvc::visitor_tracker visitors(table, 1, {});
-  pvc::top_lists tops(*db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
+  pvc::top_lists tops(
+      *db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
   pvc::embedded_reader reads(*db, table, visitors.visitors(), tops);
   pvc::route_context ctx{reads, table, [] { return std::string(); }};
   pvc::router r(pvc::router::role::public_api, ctx);
@@ -301,6 +306,61 @@ void BM_render_views(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_render_views)->Arg(1)->Arg(10);
+
+// The /api/v1/widget body alone, written as read_routes.cpp writes it and
+// with Boost.JSON: the same bytes (checked), to see what the library costs
+// on the route a portal page calls on every load (bench/RESULTS.md).
+struct widget_figures {
+  std::string site = "baochinhphu", article = "tin-tuc-2026-11-05-000123";
+  std::uint64_t online = 1234, today = 987654, yesterday = 1234567, this_month = 23456789,
+                total = 3456789012, a_total = 45678, a_today = 321, v_today = 54321,
+                v_yesterday = 65432, v_month = 765432;
+};
+
+void widget_hand(std::string& out, const widget_figures& w) {
+  out.clear();
+  out += "{\"site\":";
+  pvc::append_json_string(out, w.site);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"online\":{},\"today\":{},\"yesterday\":{},\"this_month\":{},\"total\":{}",
+                 w.online, w.today, w.yesterday, w.this_month, w.total);
+  out += ",\"article\":{\"id\":";
+  pvc::append_json_string(out, w.article);
+  fmt::format_to(std::back_inserter(out), ",\"total\":{},\"today\":{}}}", w.a_total, w.a_today);
+  fmt::format_to(std::back_inserter(out),
+                 ",\"visitors\":{{\"today\":{},\"yesterday\":{},\"this_month\":{}}}}}", w.v_today,
+                 w.v_yesterday, w.v_month);
+}
+
+void widget_boost_json(std::string& out, const widget_figures& w) {
+  out = boost::json::serialize(boost::json::object{
+      {"site", w.site},
+      {"online", w.online},
+      {"today", w.today},
+      {"yesterday", w.yesterday},
+      {"this_month", w.this_month},
+      {"total", w.total},
+      {"article", {{"id", w.article}, {"total", w.a_total}, {"today", w.a_today}}},
+      {"visitors",
+       {{"today", w.v_today}, {"yesterday", w.v_yesterday}, {"this_month", w.v_month}}}});
+}
+
+template <void (*render)(std::string&, const widget_figures&)>
+void BM_render_widget(benchmark::State& state) {
+  const widget_figures w;
+  std::string a, b;
+  widget_hand(a, w);
+  widget_boost_json(b, w);
+  if (a != b) return state.SkipWithError("the two renderings differ");
+  std::string out;
+  for (auto _ : state) {
+    render(out, w);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_render_widget<widget_hand>)->Name("BM_render_widget_hand");
+BENCHMARK(BM_render_widget<widget_boost_json>)->Name("BM_render_widget_boost_json");
 
 }  // namespace
 

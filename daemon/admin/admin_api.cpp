@@ -5,8 +5,13 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 
 #include "admin/admin_api_impl.hpp"
@@ -14,7 +19,6 @@
 #include "core/counter_table.hpp"
 #include "core/form_text.hpp"
 #include "core/hash.hpp"
-#include "core/json_text.hpp"
 #include "flush/flusher.hpp"
 #include "version.hpp"
 
@@ -38,10 +42,10 @@ unsigned http_status_of(admin_status s) {
   return 500;
 }
 
-void json_answer(http_response& res, unsigned status, std::string body) {
+void json_answer(http_response& res, unsigned status, const boost::json::value& body) {
   res.status = status;
   res.content_type = "application/json";
-  res.body = std::move(body);
+  res.body = boost::json::serialize(body);
   res.body += '\n';
 }
 
@@ -122,12 +126,7 @@ bool parse_day(std::string_view text, day_number& out) {
 
 void answer_outcome(http_response& res, std::string_view action, const admin_outcome& r) {
   if (!r.ok()) return res.text(http_status_of(r.status), r.message);
-  std::string body = "{\"ok\":true,\"action\":";
-  append_json_string(body, action);
-  body += ",\"details\":";
-  body += r.details.empty() ? "{}" : r.details;
-  body += '}';
-  json_answer(res, 200, std::move(body));
+  json_answer(res, 200, {{"ok", true}, {"action", action}, {"details", details_value(r.details)}});
 }
 
 void log_change(std::string_view action, const audit_entry& e, const admin_outcome& r) {
@@ -165,23 +164,16 @@ void answer_top(admin_api::impl& m, std::string_view query, http_response& res) 
   if (!number_field(q, "n", 1, 1000, 10, n, res)) return;
   const top_list top = m.reads.top(site, period, n);
   if (!top.error.empty()) return res.text(500, "store read failed: " + top.error);
-  std::string out = "{\"site\":";
-  append_json_string(out, site);
-  out += ",\"period\":";
-  append_json_string(out, period_text);
+  boost::json::object out{{"site", site}, {"period", period_text}};
   if (period != top_period::all) {
-    fmt::format_to(std::back_inserter(out), ",\"from\":\"{}\",\"to\":\"{}\"", day_key(top.from),
-                   day_key(top.to));
+    out["from"] = day_key(top.from);
+    out["to"] = day_key(top.to);
   }
-  out += ",\"articles\":[";
-  for (std::size_t i = 0; i < top.articles.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"article\":";
-    append_json_string(out, top.articles[i].article);
-    fmt::format_to(std::back_inserter(out), ",\"views\":{}}}", top.articles[i].views);
-  }
-  out += "]}";
-  json_answer(res, 200, std::move(out));
+  boost::json::array& articles = out["articles"].emplace_array();
+  articles.reserve(top.articles.size());
+  for (const auto& a : top.articles)
+    articles.push_back({{"article", a.article}, {"views", a.views}});
+  json_answer(res, 200, out);
 }
 
 void answer_stats(admin_api::impl& m, http_response& res) {
@@ -200,38 +192,40 @@ void answer_stats(admin_api::impl& m, http_response& res) {
   const double uptime =
       std::chrono::duration<double>(std::chrono::system_clock::now() - m.started_at).count();
 
-  std::string out = "{";
-  fmt::format_to(std::back_inserter(out),
-                 "\"version\":\"{}\",\"revision\":\"{}\",\"started\":\"{}\","
-                 "\"uptime_seconds\":{:.3f},\"threads\":{}",
-                 version, revision,
-                 format_utc_microseconds(std::chrono::duration_cast<std::chrono::microseconds>(
-                                             m.started_at.time_since_epoch())
-                                             .count()),
-                 uptime, m.table.shard_count());
-  fmt::format_to(std::back_inserter(out), ",\"ingest\":{{\"window_seconds\":{:.3f}", window);
+  // Rates and times to the millisecond, as before: Boost.JSON writes the
+  // shortest form of the rounded number.
+  auto milli = [](double x) { return std::round(x * 1000) / 1000; };
+  boost::json::object out{
+      {"version", version},
+      {"revision", revision},
+      {"started", format_utc_microseconds(std::chrono::duration_cast<std::chrono::microseconds>(
+                                              m.started_at.time_since_epoch())
+                                              .count())},
+      {"uptime_seconds", milli(uptime)},
+      {"threads", m.table.shard_count()},
+  };
+  boost::json::object ingest{{"window_seconds", milli(window)}};
   for (std::size_t t = 0; t < transport_count; ++t) {
-    fmt::format_to(std::back_inserter(out),
-                   ",\"{}\":{{\"hits\":{},\"views\":{},\"hits_per_second\":{:.3f},"
-                   "\"views_per_second\":{:.3f}}}",
-                   transport_names[t], now.hits[t], now.views[t],
-                   static_cast<double>(now.hits[t] - base.hits[t]) / window,
-                   static_cast<double>(now.views[t] - base.views[t]) / window);
+    ingest[transport_names[t]] = {
+        {"hits", now.hits[t]},
+        {"views", now.views[t]},
+        {"hits_per_second", milli(static_cast<double>(now.hits[t] - base.hits[t]) / window)},
+        {"views_per_second", milli(static_cast<double>(now.views[t] - base.views[t]) / window)}};
   }
-  out += "},\"rejected\":{";
-  std::size_t tracked = 0;
+  out["ingest"] = std::move(ingest);
+  boost::json::object rejected;
   for (std::size_t t = 0; t < transport_count; ++t) {
-    if (t) out += ',';
-    fmt::format_to(std::back_inserter(out), "\"{}\":{{", transport_names[t]);
+    boost::json::object reasons;
     for (std::size_t r = 0; r < reject_reason_count; ++r) {
       std::uint64_t n = 0;
       for (std::size_t s = 0; s < m.table.shard_count(); ++s)
         n += m.table.shard(s).stats().hits_rejected[t][r].get();
-      fmt::format_to(std::back_inserter(out), "{}\"{}\":{}", r ? "," : "", reject_reason_names[r],
-                     n);
+      reasons[reject_reason_names[r]] = n;
     }
-    out += '}';
+    rejected[transport_names[t]] = std::move(reasons);
   }
+  out["rejected"] = std::move(rejected);
+  std::size_t tracked = 0;
   for (std::size_t s = 0; s < m.table.shard_count(); ++s)
     tracked += m.table.shard(s).tracked_keys();
   const flusher_stats& fs = m.flush.stats();
@@ -240,38 +234,31 @@ void answer_stats(admin_api::impl& m, http_response& res) {
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::uint64_t seq = 0;
   const bool have_seq = m.db.last_flush_seq(seq);
-  fmt::format_to(std::back_inserter(out), "}},\"tracked_keys\":{},\"sites\":{},\"max_sites\":{}",
-                 tracked, m.table.sites().size(), m.table.sites().max_sites());
+  out["tracked_keys"] = tracked;
+  out["sites"] = m.table.sites().size();
+  out["max_sites"] = m.table.sites().max_sites();
   if (last_flush > 0) {
-    fmt::format_to(std::back_inserter(out),
-                   ",\"last_flush\":{{\"unix\":{:.3f},\"time\":\"{}\",\"age_seconds\":{:.3f},"
-                   "\"seq\":{}}}",
-                   last_flush, format_utc_microseconds(static_cast<std::int64_t>(last_flush * 1e6)),
-                   std::max(0.0, now_unix - last_flush), have_seq ? seq : 0);
+    out["last_flush"] = {
+        {"unix", milli(last_flush)},
+        {"time", format_utc_microseconds(static_cast<std::int64_t>(last_flush * 1e6))},
+        {"age_seconds", milli(std::max(0.0, now_unix - last_flush))},
+        {"seq", have_seq ? seq : 0}};
   } else {
-    fmt::format_to(std::back_inserter(out), ",\"last_flush\":null");
+    out["last_flush"] = nullptr;
   }
-  fmt::format_to(std::back_inserter(out),
-                 ",\"flushes\":{},\"flush_errors\":{},\"pending_keys\":{},"
-                 "\"admin_auth_refused\":{}}}",
-                 fs.flushes.load(), fs.errors.load(), fs.pending_keys.load(),
-                 m.auth_refused.load());
-  json_answer(res, 200, std::move(out));
+  out["flushes"] = fs.flushes.load();
+  out["flush_errors"] = fs.errors.load();
+  out["pending_keys"] = fs.pending_keys.load();
+  out["admin_auth_refused"] = m.auth_refused.load();
+  json_answer(res, 200, out);
 }
 
-void append_export_row(std::string& out, const export_row& r) {
-  out += "{\"site\":";
-  append_json_string(out, r.site);
-  if (!r.article.empty()) {  // the site's own counter has no article
-    out += ",\"article\":";
-    append_json_string(out, r.article);
-  }
-  fmt::format_to(std::back_inserter(out), ",\"total\":{}", r.count);
-  if (r.period != import_period::all_time) {
-    out += ",\"period\":";
-    append_json_string(out, r.period_key);
-  }
-  out += '}';
+boost::json::object export_row_json(const export_row& r) {
+  boost::json::object o{{"site", r.site}};
+  if (!r.article.empty()) o["article"] = r.article;  // the site's own counter has no article
+  o["total"] = r.count;
+  if (r.period != import_period::all_time) o["period"] = r.period_key;
+  return o;
 }
 
 std::string hex_of(std::string_view s) {
@@ -350,15 +337,13 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
     m.exports.erase(id);
   }
   if (!error.empty()) return res.text(500, "store read failed: " + error);
-  std::string out = "{\"rows\":[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i) out += ',';
-    append_export_row(out, rows[i]);
-  }
-  out += "],\"cursor\":";
-  append_json_string(out, next.empty() ? std::string() : id + "." + hex_of(next));
-  out += '}';
-  json_answer(res, 200, std::move(out));
+  boost::json::array list;
+  list.reserve(rows.size());
+  for (const export_row& r : rows)
+    list.push_back(export_row_json(r));
+  json_answer(res, 200,
+              {{"rows", std::move(list)},
+               {"cursor", next.empty() ? std::string() : id + "." + hex_of(next)}});
 }
 
 void answer_audit(admin_api::impl& m, std::string_view query, http_response& res) {
@@ -374,15 +359,17 @@ void answer_audit(admin_api::impl& m, std::string_view query, http_response& res
   const std::string error =
       read_audit(m.db, static_cast<std::int64_t>(since), after, limit, records, next);
   if (!error.empty()) return res.text(500, "store read failed: " + error);
-  std::string out = "{\"records\":[";
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (i) out += ',';
-    out += records[i];
+  // Each record is parsed, not pasted: a damaged one (a bad disk, an old
+  // bug) shows up as a JSON string instead of breaking the whole answer.
+  boost::json::array list;
+  list.reserve(records.size());
+  for (const std::string& text : records) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(text, ec);
+    if (ec) v = boost::json::string(text);
+    list.push_back(std::move(v));
   }
-  out += "],\"next\":";
-  append_json_string(out, next);
-  out += '}';
-  json_answer(res, 200, std::move(out));
+  json_answer(res, 200, {{"records", std::move(list)}, {"next", next}});
 }
 
 // ---- corrections -----------------------------------------------------------------
@@ -461,7 +448,12 @@ void answer_merge(admin_api& api, admin_api::impl& m, const http_request_view& r
 // ---- admin_api -------------------------------------------------------------------
 
 admin_api::impl::impl(store& d, reader& r, counter_table& t, const flusher& f, token_fn tok)
-    : db(d), reads(r), table(t), flush(f), token(std::move(tok)), last_refusal_log(t.shard_count()) {}
+    : db(d),
+      reads(r),
+      table(t),
+      flush(f),
+      token(std::move(tok)),
+      last_refusal_log(t.shard_count()) {}
 
 admin_api::admin_api(store& db, reader& reads, counter_table& table, const flusher& flush,
                      token_fn token)

@@ -2,6 +2,8 @@
 // admin_api's private state, shared by admin_api.cpp (routes, reads and
 // corrections) and admin_jobs.cpp (the worker thread: jobs, imports,
 // backups, ingest-rate samples).
+#include <boost/json/value.hpp>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -62,11 +64,11 @@ struct admin_job {
   std::string kind;              // "import" or "backup"
   std::string state = "queued";  // queued, running, done, failed
   std::string error;
-  std::string result;  // a JSON object when done
+  boost::json::value result;  // an object when done
   std::int64_t queued_us = 0;
   std::int64_t finished_us = 0;
   // Runs on the worker thread; returns "" and sets result, or the error.
-  std::function<std::string(std::string& result)> run;
+  std::function<std::string(boost::json::value& result)> run;
 };
 
 struct import_session {
@@ -128,7 +130,7 @@ struct admin_api::impl {
   void run_worker();
   void expire_sessions();  // under `mutex`
   // Queues a job; returns its id. Under `mutex`.
-  std::string submit(std::string kind, std::function<std::string(std::string&)> run);
+  std::string submit(std::string kind, std::function<std::string(boost::json::value&)> run);
 };
 
 // Route handlers of admin_jobs.cpp.
@@ -155,7 +157,7 @@ bool id_field(const query_fields& q, std::string_view name, id_buffer& buf, std:
 // A decimal field in lo..hi, `fallback` when absent.
 bool number_field(const query_fields& q, std::string_view name, std::uint64_t lo, std::uint64_t hi,
                   std::uint64_t fallback, std::uint64_t& out, http_response& res);
-void json_answer(http_response& res, unsigned status, std::string body);
+void json_answer(http_response& res, unsigned status, const boost::json::value& body);
 // Makes a changed key, and its site, known to the key caps and the site
 // registry (admin_api.cpp).
 void admit_key(counter_table& table, std::string_view site, std::string_view article);

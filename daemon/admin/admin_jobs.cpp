@@ -3,13 +3,14 @@
 // arrive), expiry of idle sessions, and the ingest-rate samples of /stats.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <filesystem>
 
 #include "admin/admin_api_impl.hpp"
 #include "core/counter_table.hpp"
 #include "core/hash.hpp"
-#include "core/json_text.hpp"
 #include "version.hpp"
 
 namespace pvc {
@@ -43,7 +44,7 @@ ingest_sample admin_api::impl::sample_now() const {
 }
 
 std::string admin_api::impl::submit(std::string kind,
-                                    std::function<std::string(std::string&)> run_fn) {
+                                    std::function<std::string(boost::json::value&)> run_fn) {
   auto j = std::make_shared<admin_job>();
   j->id = fmt::format("j{}", next_job++);
   j->kind = std::move(kind);
@@ -96,7 +97,7 @@ void admin_api::impl::run_worker() {
     running->state = "running";
     std::shared_ptr<admin_job> j = running;
     lock.unlock();
-    std::string result;
+    boost::json::value result;
     std::string error;
     try {
       error = j->run(result);
@@ -119,28 +120,14 @@ void job_state(admin_api::impl& m, std::string_view query, http_response& res) {
   std::lock_guard lock(m.mutex);
   for (const auto& j : m.recent) {
     if (j->id != id) continue;
-    std::string out = "{\"id\":";
-    append_json_string(out, j->id);
-    out += ",\"kind\":";
-    append_json_string(out, j->kind);
-    out += ",\"state\":";
-    append_json_string(out, j->state);
-    out += ",\"queued\":";
-    append_json_string(out, format_utc_microseconds(j->queued_us));
-    if (j->finished_us) {
-      out += ",\"finished\":";
-      append_json_string(out, format_utc_microseconds(j->finished_us));
-    }
-    if (!j->error.empty()) {
-      out += ",\"error\":";
-      append_json_string(out, j->error);
-    }
-    if (!j->result.empty()) {
-      out += ",\"result\":";
-      out += j->result;
-    }
-    out += '}';
-    return json_answer(res, 200, std::move(out));
+    boost::json::object out{{"id", j->id},
+                            {"kind", j->kind},
+                            {"state", j->state},
+                            {"queued", format_utc_microseconds(j->queued_us)}};
+    if (j->finished_us) out["finished"] = format_utc_microseconds(j->finished_us);
+    if (!j->error.empty()) out["error"] = j->error;
+    if (!j->result.is_null()) out["result"] = j->result;
+    return json_answer(res, 200, out);
   }
   res.text(404, "no such job (jobs are kept until 32 newer ones have ended)");
 }
@@ -218,7 +205,7 @@ void import_start(admin_api& api, admin_api::impl& m, const http_request_view& r
   }
   spdlog::info("event=import_started import={} mode={} by=\"{}\" peer={}", id, mode_text, caller.by,
                caller.peer);
-  json_answer(res, 200, fmt::format("{{\"import\":\"{}\"}}", id));
+  json_answer(res, 200, {{"import", id}});
 }
 
 void import_chunk(admin_api& api, admin_api::impl& m, const http_request_view& req,
@@ -287,7 +274,7 @@ void import_chunk(admin_api& api, admin_api::impl& m, const http_request_view& r
   m.import->next_line = n;
   m.import->rows += rows.size();
   m.import->last_active = steady::now();
-  json_answer(res, 200, fmt::format("{{\"rows\":{},\"next_line\":{}}}", rows.size(), n));
+  json_answer(res, 200, {{"rows", rows.size()}, {"next_line", n}});
 }
 
 void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& req,
@@ -312,7 +299,7 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
     const std::string id = s->id;
     const import_mode mode = s->mode;
     const std::uint64_t rows = s->rows;
-    job = m.submit("import", [&m, id, mode, rows, e](std::string& result) -> std::string {
+    job = m.submit("import", [&m, id, mode, rows, e](boost::json::value& result) -> std::string {
       const auto started = steady::now();
       const admin_outcome r =
           commit_import(m.db, id, mode, e, [&m](std::string_view site, std::string_view article) {
@@ -331,11 +318,11 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
           "event=admin_change action=import import={} rows={} by=\"{}\" peer={} ms={}", id, rows,
           e.caller.by, e.caller.peer,
           std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count());
-      result = r.details;
+      result = details_value(r.details);
       return {};
     });
   }
-  json_answer(res, 202, fmt::format("{{\"job\":\"{}\"}}", job));
+  json_answer(res, 202, {{"job", job}});
 }
 
 void import_abort(admin_api& api, admin_api::impl& m, const http_request_view& req,
@@ -351,7 +338,7 @@ void import_abort(admin_api& api, admin_api::impl& m, const http_request_view& r
   }
   drop_import(m, id);
   spdlog::info("event=import_aborted import={}", id);
-  json_answer(res, 200, "{\"aborted\":true}");
+  json_answer(res, 200, {{"aborted", true}});
 }
 
 // ---- backup ----------------------------------------------------------------------
@@ -363,7 +350,7 @@ namespace {
 // backed up from there with RocksDB's BackupEngine. Flushes pause only for
 // the checkpoint, never for the copy.
 std::string run_backup(admin_api::impl& m, const std::string& job, const std::string& dir,
-                       const audit_caller& caller, std::string& result) {
+                       const audit_caller& caller, boost::json::value& result) {
   const auto started = steady::now();
   const std::string checkpoint = m.db.dir() + "/.backup-checkpoint-" + job;
   std::error_code ec;
@@ -384,26 +371,24 @@ std::string run_backup(admin_api::impl& m, const std::string& job, const std::st
   store_summary sum;
   if (auto err = summarize(*copy, sum); !err.empty()) return "cannot read the checkpoint: " + err;
 
-  std::string meta = "{\"pvcd\":";
-  append_json_string(meta, version);
-  fmt::format_to(std::back_inserter(meta),
-                 ",\"created\":\"{}\",\"flush_seq\":{},\"counters\":{},\"article_views\":{},"
-                 "\"sites\":{{",
-                 format_utc_microseconds(unix_us_now()), sum.flush_seq, sum.counters,
-                 sum.article_views);
-  for (std::size_t i = 0; i < sum.sites.size(); ++i) {
-    if (i) meta += ',';
-    append_json_string(meta, sum.sites[i].first);
-    fmt::format_to(std::back_inserter(meta), ":{}", sum.sites[i].second);
-  }
-  meta += "}}";
+  boost::json::object sites;
+  for (const auto& [site, views] : sum.sites)
+    sites[site] = views;
+  boost::json::object meta{{"pvcd", version},
+                           {"created", format_utc_microseconds(unix_us_now())},
+                           {"flush_seq", sum.flush_seq},
+                           {"counters", sum.counters},
+                           {"article_views", sum.article_views},
+                           {"sites", std::move(sites)}};
   backup_info info;
-  if (auto err = backup_to(*copy, dir, meta, m.cancel, info); !err.empty()) return err;
+  if (auto err = backup_to(*copy, dir, boost::json::serialize(meta), m.cancel, info); !err.empty())
+    return err;
   copy.reset();
-  result = fmt::format("{{\"backup_id\":{},\"dir\":", info.id);
-  append_json_string(result, dir);
-  fmt::format_to(std::back_inserter(result), ",\"size_bytes\":{},\"files\":{},\"metadata\":{}}}",
-                 info.size_bytes, info.files, meta);
+  result = {{"backup_id", info.id},
+            {"dir", dir},
+            {"size_bytes", info.size_bytes},
+            {"files", info.files},
+            {"metadata", std::move(meta)}};
   spdlog::info(
       "event=backup dir=\"{}\" backup_id={} flush_seq={} counters={} bytes={} by=\"{}\" peer={} "
       "ms={}",
@@ -435,11 +420,11 @@ void backup_start(admin_api& api, admin_api::impl& m, const http_request_view& r
     std::lock_guard lock(m.mutex);
     if (m.queue.size() >= max_queued_jobs) return res.text(503, "too many jobs queued; try later");
     const std::uint64_t number = m.next_job;  // the id submit() is about to give
-    job = m.submit("backup", [&m, dir, caller, number](std::string& result) {
+    job = m.submit("backup", [&m, dir, caller, number](boost::json::value& result) {
       return run_backup(m, fmt::format("j{}", number), dir, caller, result);
     });
   }
-  json_answer(res, 202, fmt::format("{{\"job\":\"{}\"}}", job));
+  json_answer(res, 202, {{"job", job}});
 }
 
 }  // namespace pvc

@@ -1,11 +1,12 @@
 #include "admin/audit_log.hpp"
 
 #include <fmt/format.h>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <ctime>
-
-#include "core/json_text.hpp"
 
 namespace pvc {
 
@@ -47,25 +48,26 @@ std::string format_utc_microseconds(std::int64_t unix_us) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, unix_us % 1'000'000);
 }
 
+boost::json::value details_value(std::string_view details) {
+  if (details.empty()) return boost::json::object{};
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(details, ec);
+  if (ec || !v.is_object()) return boost::json::string(details);
+  return v;
+}
+
 std::string format_audit_record(const audit_entry& e, std::int64_t unix_us) {
-  std::string out = "{\"time\":";
-  append_json_string(out, format_utc_microseconds(unix_us));
-  out += ",\"unix_us\":";
-  out += std::to_string(unix_us);
-  out += ",\"action\":";
-  append_json_string(out, e.action);
-  out += ",\"by\":";
-  append_json_string(out, e.caller.by);
-  out += ",\"peer\":";
-  append_json_string(out, e.caller.peer);
-  out += ",\"auth\":";
-  append_json_string(out, e.caller.auth);
-  out += ",\"reason\":";
-  append_json_string(out, e.reason);
-  out += ",\"details\":";
-  out += e.details.empty() ? "{}" : e.details;
-  out += '}';
-  return out;
+  // boost::json::object keeps insertion order: readers see the documented order.
+  return boost::json::serialize(boost::json::object{
+      {"time", format_utc_microseconds(unix_us)},
+      {"unix_us", unix_us},
+      {"action", e.action},
+      {"by", e.caller.by},
+      {"peer", e.caller.peer},
+      {"auth", e.caller.auth},
+      {"reason", e.reason},
+      {"details", details_value(e.details)},
+  });
 }
 
 }  // namespace pvc

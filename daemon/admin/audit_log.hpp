@@ -15,6 +15,8 @@
 //    "reason":"bot spike","details":{...what changed...}}
 //
 // Pure functions, thread-safe.
+#include <boost/json/value.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +45,11 @@ bool parse_audit_key(std::string_view key, std::int64_t& unix_us);
 
 // The stored JSON text of an entry written at `unix_us` (one line, no LF).
 std::string format_audit_record(const audit_entry& e, std::int64_t unix_us);
+
+// A details text (a JSON object, "" = {}) as a value. Text that is not a
+// JSON object is kept as a JSON string: the record must stay valid JSON and
+// still show what the store said.
+boost::json::value details_value(std::string_view details);
 
 // "2026-11-05T10:00:00.123456Z".
 std::string format_utc_microseconds(std::int64_t unix_us);

@@ -18,8 +18,11 @@
 // and, on the public listener, GET /widget.js (widget/widget.js, built in).
 //
 // The views, widget and visitors answers are written by hand: a portal page
-// asks for them on every load, and bench/RESULTS.md ("JSON answers") measures
-// what Boost.JSON would cost there. The rest use Boost.JSON.
+// asks for them on every load. bench/RESULTS.md ("JSON answers"): the widget
+// body costs 441 ns by hand and 983 ns with Boost.JSON (2.2x, +0.54 us), about
+// 7% of a whole one-article views request (7.9 us) - kept by hand because
+// that is measurable on the hottest route, and ids are ASCII-checked so the
+// escaping stays trivial. The rest use Boost.JSON.
 #include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>

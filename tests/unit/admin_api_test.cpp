@@ -4,15 +4,16 @@
 #include "admin/admin_api.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <chrono>
 #include <string>
 #include <thread>
 
 #include "flush/flusher.hpp"
-#include "serve/routes.hpp"
 #include "store/store_audit.hpp"
 #include "read_side.hpp"
+#include "serve/routes.hpp"
 #include "test_support.hpp"
 
 namespace pvc {
@@ -40,8 +41,9 @@ class AdminApiTest : public ::testing::Test {
         *table_, *db_, [](std::size_t, std::function<void()> task) { task(); },
         [] { return std::chrono::system_clock::now(); });
     reads_ = std::make_unique<test::read_side>(*db_, *table_);
-    api_ = std::make_unique<admin_api>(*db_, reads_->reader, *table_, *flush_,
-                                       [this](std::size_t) -> const std::string& { return token_; });
+    api_ =
+        std::make_unique<admin_api>(*db_, reads_->reader, *table_, *flush_,
+                                    [this](std::size_t) -> const std::string& { return token_; });
     ctx_ = std::make_unique<route_context>(
         route_context{reads_->reader, *table_, [] { return std::string("pvcd_up 1\n"); }});
     ctx_->admin = api_.get();
@@ -190,6 +192,45 @@ TEST_F(AdminApiTest, AdjustChecksItsFields) {
                 "\"by\":\"me\",\"peer\":\"127.0.0.1\",\"auth\":\"loopback\",\"reason\":\"r\""),
             std::string::npos)
       << records[0];
+}
+
+// What a caller types comes back as the same text, in valid JSON, both in
+// the answer and in the stored record.
+TEST_F(AdminApiTest, HostileTextInReasonAndByIsValidJson) {
+  const std::string hostile = "say \"hi\" \\ Gi\xe1\xbb\x9bi thi\xe1\xbb\x87u";
+  const std::string encoded = "say%20%22hi%22%20%5C%20Gi%E1%BB%9Bi%20thi%E1%BB%87u";
+  const http_response ok =
+      call({"POST", "/admin/v1/adjust?s=news&a=x&delta=5&reason=" + encoded + "&by=" + encoded});
+  ASSERT_EQ(ok.status, 200u) << ok.body;
+  const boost::json::value answer = boost::json::parse(ok.body);
+  EXPECT_EQ(answer.at("action"), "adjust");
+  EXPECT_TRUE(answer.at("details").is_object()) << ok.body;
+  std::vector<std::string> records;
+  std::string next;
+  ASSERT_EQ(read_audit(*db_, 0, "", 10, records, next), "");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].find('\n'), std::string::npos);
+  const boost::json::value record = boost::json::parse(records[0]);
+  EXPECT_EQ(record.at("reason").as_string(), hostile);
+  EXPECT_EQ(record.at("by").as_string(), hostile);
+  EXPECT_TRUE(record.at("details").is_object());
+  const http_response audit = call({"GET", "/admin/v1/audit"});
+  ASSERT_EQ(audit.status, 200u);
+  EXPECT_EQ(boost::json::parse(audit.body).at("records").at(0), record);
+
+  // Control bytes cannot come through a form field, but a record holds them too.
+  audit_entry e{"adjust", {"a\tb\x01\"", "127.0.0.1", "loopback"}, "line\nbreak\\", "{\"n\":1}"};
+  const std::string text = format_audit_record(e, 1'793'872'800'123'456);
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  EXPECT_EQ(text.rfind("{\"time\":\"2026-11-05T10:00:00.123456Z\",\"unix_us\":1793872800123456,"
+                       "\"action\":\"adjust\",\"by\":",
+                       0),
+            0u)
+      << text;
+  const boost::json::value parsed = boost::json::parse(text);
+  EXPECT_EQ(parsed.at("by").as_string(), e.caller.by);
+  EXPECT_EQ(parsed.at("reason").as_string(), e.reason);
+  EXPECT_EQ(parsed.at("details").at("n"), 1);
 }
 
 TEST_F(AdminApiTest, ImportSessionsRefuseWhatDoesNotFollowTheProtocol) {
