@@ -1,82 +1,102 @@
 #include "http_client.hpp"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <utility>
 
 namespace pvc::client {
 namespace {
 
-class fd_guard {
- public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() {
-    if (fd_ >= 0) ::close(fd_);
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// beast::tcp_stream's expiry only applies to asynchronous operations (its
+// synchronous read/write never time out), so each step is started
+// asynchronously and the io_context is run until that step has finished:
+// blocking in shape, with the stream's deadline covering every step.
+template <class Start>
+beast::error_code run_step(asio::io_context& ioc, Start&& start) {
+  beast::error_code result;
+  std::forward<Start>(start)([&result](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+// "127.0.0.1", "[::1]": the host as a URL (and the Host header) writes it.
+std::string url_host(const server_url& server) {
+  const bool ipv6 = server.host.find(':') != std::string::npos;
+  return ipv6 ? "[" + server.host + "]" : server.host;
+}
+
+std::string read_error_text(const beast::error_code& ec) {
+  if (ec == beast::error::timeout) return "timed out waiting for the answer";
+  if (ec == http::error::end_of_stream) return "the server closed the connection without answering";
+  if (ec == http::error::partial_message) {
+    return "the server closed the connection before the end of its answer";
   }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) return false;
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, static_cast<int>(left.count())) == 1;
+  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+    return "the server's answer is not valid HTTP: " + ec.message();
+  }
+  return "receive failed: " + ec.message();
 }
 
 }  // namespace
 
 std::optional<server_url> parse_server_url(std::string_view url) {
-  constexpr std::string_view scheme = "http://";
-  if (url.substr(0, scheme.size()) != scheme) return std::nullopt;
-  url.remove_prefix(scheme.size());
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return std::nullopt;
+  const boost::urls::url_view& u = *parsed;
+  // Only what a request target can be built from: plain http, a host, a port
+  // and a path prefix. A query or fragment would end up inside every target.
+  if (u.scheme_id() != boost::urls::scheme::http || u.has_userinfo() || u.has_query() ||
+      u.has_fragment()) {
+    return std::nullopt;
+  }
+  const auto type = u.host_type();
+  if (type != boost::urls::host_type::name && type != boost::urls::host_type::ipv4 &&
+      type != boost::urls::host_type::ipv6) {
+    return std::nullopt;  // no host, or an IPvFuture literal
+  }
   server_url out;
-  std::size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  if (slash != std::string_view::npos) out.base_path = std::string(url.substr(slash));
+  // Without the brackets of an IPv6 literal, as the resolver wants it. A
+  // percent-encoded name is refused: no DNS name needs one, and decoding it
+  // could put any byte (CR, LF) into the Host header.
+  out.host = std::string(u.encoded_host_address());
+  if (out.host.empty() || out.host.find('%') != std::string::npos) return std::nullopt;
+  if (u.has_port()) {
+    // port_number() is 0 for an empty port ("host:") and one past 65535.
+    if (u.port_number() == 0) return std::nullopt;
+    out.port = std::to_string(u.port_number());
+  } else {
+    out.port = "80";
+  }
+  out.base_path = std::string(u.encoded_path());
+  // RFC 3986 wants an empty path or one starting with '/' after an
+  // authority, but Boost.URL 1.81's parse_uri takes "http://h:8081x" as port
+  // 8081 and path "x" (and "http://[::1]x" alike): refuse that here.
+  if (!out.base_path.empty() && out.base_path.front() != '/') return std::nullopt;
   while (!out.base_path.empty() && out.base_path.back() == '/')
     out.base_path.pop_back();
-  if (authority.empty()) return std::nullopt;
-  if (authority.front() == '[') {
-    std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return std::nullopt;
-    out.port = rest.empty() ? "80" : std::string(rest.substr(1));
-  } else {
-    std::size_t colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    out.port = colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-  }
-  if (out.host.empty() || out.port.empty()) return std::nullopt;
-  for (char c : out.port) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
   return out;
 }
 
 std::string url_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  // encode() works on bytes, so UTF-8 text becomes its percent-encoded bytes.
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
 }
 
 http_result http_request(const server_url& server, std::string_view method,
@@ -87,83 +107,72 @@ http_result http_request(const server_url& server, std::string_view method,
 
 http_result http_request(const server_url& server, std::string_view method,
                          std::string_view path_and_query, const request_options& options) {
-  const std::string_view body = options.body;
-  const std::string_view content_type = options.content_type;
-  const std::chrono::milliseconds timeout = options.timeout;
   http_result r;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(server.host.c_str(), server.port.c_str(), &hints, &found); rc != 0) {
-    r.error = "cannot resolve " + server.host + ": " + ::gai_strerror(rc);
+  asio::io_context ioc;
+  beast::error_code ec;
+
+  // getaddrinfo cannot be timed out (Asio's async_resolve only moves it to a
+  // thread that would still be joined); pvctl's hosts are literals or
+  // /etc/hosts names, which resolve without the network.
+  tcp::resolver resolver(ioc);
+  const auto endpoints = resolver.resolve(server.host, server.port, ec);
+  if (ec) {
+    r.error = "cannot resolve " + server.host + ": " + ec.message();
     return r;
   }
-  int fd = -1;
-  std::string connect_error = "no address";
-  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      connect_error = std::strerror(errno);
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) {
-    r.error = "cannot connect to " + server.host + ":" + server.port + ": " + connect_error;
+
+  beast::tcp_stream stream(ioc);
+  // One deadline for the whole exchange, as `timeout` promises the caller.
+  stream.expires_after(options.timeout);
+  ec = run_step(ioc, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
+  if (ec) {
+    const std::string why = ec == beast::error::timeout ? "timed out" : ec.message();
+    r.error = "cannot connect to " + url_host(server) + ":" + server.port + ": " + why;
     return r;
   }
-  fd_guard guard(fd);
   r.connected = true;
 
-  std::string request;
-  request.append(method).append(" ").append(server.base_path).append(path_and_query);
-  request.append(" HTTP/1.1\r\nHost: ").append(server.host).append("\r\nConnection: close\r\n");
-  if (!content_type.empty()) request.append("Content-Type: ").append(content_type).append("\r\n");
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(server.base_path + std::string(path_and_query));
+  req.version(11);
+  req.set(http::field::host,
+          server.port == "80" ? url_host(server) : url_host(server) + ":" + server.port);
+  // One request per connection: the server closes after its answer.
+  req.set(http::field::connection, "close");
+  if (!options.content_type.empty()) req.set(http::field::content_type, options.content_type);
   if (!options.bearer_token.empty()) {
-    request.append("Authorization: Bearer ").append(options.bearer_token).append("\r\n");
+    req.set(http::field::authorization, "Bearer " + std::string(options.bearer_token));
   }
-  if (!body.empty() || method == "POST") {
-    request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  req.body() = std::string(options.body);
+  // As the old client did: a POST always states its length, even 0, since
+  // a server may otherwise wait for a body or answer 411.
+  if (!options.body.empty() || req.method() == http::verb::post) {
+    req.content_length(options.body.size());
   }
-  request.append("\r\n").append(body);
-  for (std::size_t sent = 0; sent < request.size();) {
-    if (!wait_for(fd, POLLOUT, deadline)) {
-      r.error = "timed out sending the request";
-      return r;
-    }
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      r.error = std::string("send failed: ") + std::strerror(errno);
-      return r;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string reply;
-  char buf[16384];
-  for (;;) {
-    if (!wait_for(fd, POLLIN, deadline)) {
-      r.error = "timed out waiting for the answer";
-      return r;
-    }
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      r.error = std::string("receive failed: ") + std::strerror(errno);
-      return r;
-    }
-    if (n == 0) break;
-    reply.append(buf, static_cast<std::size_t>(n));
-  }
-  // "HTTP/1.1 200 OK\r\n...\r\n\r\nbody": the server closes after the body.
-  std::size_t head_end = reply.find("\r\n\r\n");
-  if (reply.compare(0, 9, "HTTP/1.1 ") != 0 || head_end == std::string::npos || reply.size() < 12) {
-    r.error = "the server's answer is not HTTP";
+  ec = run_step(ioc, [&](auto handler) { http::async_write(stream, req, std::move(handler)); });
+  if (ec) {
+    r.error = ec == beast::error::timeout ? "timed out sending the request"
+                                          : "send failed: " + ec.message();
     return r;
   }
-  r.status = std::atoi(reply.c_str() + 9);
-  r.body = reply.substr(head_end + 4);
+
+  // The parser reads to the Content-Length, through the chunks, or to the
+  // close, whichever the answer uses; never past the answer's end, so a
+  // server that keeps the connection open does not stall the read.
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);  // exports and backups may be large
+  parser.skip(req.method() == http::verb::head);
+  beast::flat_buffer buffer;
+  ec = run_step(
+      ioc, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  if (ec) {
+    r.error = read_error_text(ec);
+    return r;
+  }
+  r.status = static_cast<int>(parser.get().result_int());
+  r.body = std::move(parser.get().body());
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);  // best effort
   return r;
 }
 
