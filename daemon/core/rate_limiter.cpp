@@ -43,4 +43,14 @@ bool rate_limiter::allow(std::string_view client, time_point now) {
   return true;
 }
 
+rate_limiter::occupancy rate_limiter::tracked() {
+  occupancy out;
+  for (stripe& s : stripes_) {
+    std::lock_guard lock(s.mutex);
+    out.clients += s.buckets.size();
+    out.fullest_stripe = std::max(out.fullest_stripe, s.buckets.size());
+  }
+  return out;
+}
+
 }  // namespace pvc

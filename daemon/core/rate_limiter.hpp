@@ -27,6 +27,14 @@ class rate_limiter {
   // True when the client may send one more beacon now.
   bool allow(std::string_view client, time_point now);
 
+  // Buckets kept now, in all and in the fullest stripe: lets a test check the
+  // memory bound, which allow() alone cannot show.
+  struct occupancy {
+    std::size_t clients = 0;
+    std::size_t fullest_stripe = 0;
+  };
+  occupancy tracked();
+
  private:
   struct bucket {
     double tokens;
