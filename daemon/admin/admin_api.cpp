@@ -14,6 +14,7 @@
 #include "core/counter_table.hpp"
 #include "core/form_text.hpp"
 #include "core/hash.hpp"
+#include "core/hex.hpp"
 #include "core/json_text.hpp"
 #include "flush/flusher.hpp"
 #include "version.hpp"
@@ -274,30 +275,6 @@ void append_export_row(std::string& out, const export_row& r) {
   out += '}';
 }
 
-std::string hex_of(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-bool unhex(std::string_view s, std::string& out) {
-  if (s.size() % 2) return false;
-  out.clear();
-  auto v = [](char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-  };
-  for (std::size_t i = 0; i < s.size(); i += 2) {
-    const int h = v(s[i]), l = v(s[i + 1]);
-    if (h < 0 || l < 0) return false;
-    out += static_cast<char>(h * 16 + l);
-  }
-  return true;
-}
-
 // Pages of one consistent export: the first request takes a snapshot and
 // names it in the cursor; later pages read the same snapshot. A session
 // idle for a minute is dropped (admin_jobs.cpp).
@@ -312,7 +289,7 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
   std::shared_ptr<export_cursor> pages;
   if (const auto cursor = q.raw("cursor")) {
     const std::size_t dot = cursor->find('.');
-    if (dot == std::string_view::npos || !unhex(cursor->substr(dot + 1), after)) {
+    if (dot == std::string_view::npos || !from_hex(cursor->substr(dot + 1), after)) {
       return res.text(400, "bad_request: cursor is not one this server gave");
     }
     id.assign(cursor->substr(0, dot));
@@ -356,7 +333,7 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
     append_export_row(out, rows[i]);
   }
   out += "],\"cursor\":";
-  append_json_string(out, next.empty() ? std::string() : id + "." + hex_of(next));
+  append_json_string(out, next.empty() ? std::string() : id + "." + to_hex(next));
   out += '}';
   json_answer(res, 200, std::move(out));
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/hex.hpp"
 #include "core/sha256.hpp"
 
 namespace pvc {

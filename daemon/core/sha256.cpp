@@ -105,17 +105,6 @@ sha256_digest hmac_sha256(std::string_view key, std::string_view message) {
   return sha256(outer);
 }
 
-std::string to_hex(const sha256_digest& d) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (std::uint8_t b : d) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
-}
-
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
   const std::size_t n = a.size() > b.size() ? a.size() : b.size();
   unsigned char diff = a.size() == b.size() ? 0 : 1;

@@ -13,7 +13,6 @@ using sha256_digest = std::array<std::uint8_t, 32>;
 
 sha256_digest sha256(std::string_view data);
 sha256_digest hmac_sha256(std::string_view key, std::string_view message);
-std::string to_hex(const sha256_digest& d);
 
 // True when a and b are equal. The time taken depends only on the longer
 // length, never on the bytes or where they first differ (tokens and admin

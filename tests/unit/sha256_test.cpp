@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/hex.hpp"
+
 namespace {
 
 TEST(Sha256, FipsExamples) {
