@@ -107,20 +107,6 @@ bool no_duplicates(const query_fields& q, http_response& res) {
   return false;
 }
 
-// "YYYYMMDD" -> day; false for anything that is not a real date.
-bool parse_day(std::string_view text, day_number& out) {
-  if (text.size() != 8) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
-  const int y = std::stoi(std::string(text.substr(0, 4)));
-  const auto m = static_cast<unsigned>(std::stoi(std::string(text.substr(4, 2))));
-  const auto d = static_cast<unsigned>(std::stoi(std::string(text.substr(6, 2))));
-  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return false;
-  out = from_civil({y, m, d});
-  return day_key(out) == text;  // 20260230 comes back as 20260302
-}
-
 void answer_outcome(http_response& res, std::string_view action, const admin_outcome& r) {
   if (!r.ok()) return res.text(http_status_of(r.status), r.message);
   std::string body = "{\"ok\":true,\"action\":";
@@ -390,9 +376,8 @@ void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& 
   }
   std::optional<day_number> day;
   if (const auto d = q.raw("day")) {
-    day_number parsed = 0;
-    if (!parse_day(*d, parsed)) return res.text(400, "bad_request: day must be a date YYYYMMDD");
-    day = parsed;
+    day = parse_day_key(*d);
+    if (!day) return res.text(400, "bad_request: day must be a date YYYYMMDD");
   }
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   if (e.reason.empty()) return res.text(400, "bad_request: reason= is required for an adjust");
