@@ -19,6 +19,7 @@
 #include "core/counter_table.hpp"
 #include "core/form_text.hpp"
 #include "core/hash.hpp"
+#include "core/hex.hpp"
 #include "flush/flusher.hpp"
 #include "version.hpp"
 
@@ -108,20 +109,6 @@ bool no_duplicates(const query_fields& q, http_response& res) {
   if (q.duplicate().empty()) return true;
   res.text(400, fmt::format("bad_request: {}= is given twice", q.duplicate()));
   return false;
-}
-
-// "YYYYMMDD" -> day; false for anything that is not a real date.
-bool parse_day(std::string_view text, day_number& out) {
-  if (text.size() != 8) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
-  const int y = std::stoi(std::string(text.substr(0, 4)));
-  const auto m = static_cast<unsigned>(std::stoi(std::string(text.substr(4, 2))));
-  const auto d = static_cast<unsigned>(std::stoi(std::string(text.substr(6, 2))));
-  if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31) return false;
-  out = from_civil({y, m, d});
-  return day_key(out) == text;  // 20260230 comes back as 20260302
 }
 
 void answer_outcome(http_response& res, std::string_view action, const admin_outcome& r) {
@@ -261,30 +248,6 @@ boost::json::object export_row_json(const export_row& r) {
   return o;
 }
 
-std::string hex_of(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-bool unhex(std::string_view s, std::string& out) {
-  if (s.size() % 2) return false;
-  out.clear();
-  auto v = [](char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-  };
-  for (std::size_t i = 0; i < s.size(); i += 2) {
-    const int h = v(s[i]), l = v(s[i + 1]);
-    if (h < 0 || l < 0) return false;
-    out += static_cast<char>(h * 16 + l);
-  }
-  return true;
-}
-
 // Pages of one consistent export: the first request takes a snapshot and
 // names it in the cursor; later pages read the same snapshot. A session
 // idle for a minute is dropped (admin_jobs.cpp).
@@ -299,7 +262,7 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
   std::shared_ptr<export_cursor> pages;
   if (const auto cursor = q.raw("cursor")) {
     const std::size_t dot = cursor->find('.');
-    if (dot == std::string_view::npos || !unhex(cursor->substr(dot + 1), after)) {
+    if (dot == std::string_view::npos || !from_hex(cursor->substr(dot + 1), after)) {
       return res.text(400, "bad_request: cursor is not one this server gave");
     }
     id.assign(cursor->substr(0, dot));
@@ -343,7 +306,7 @@ void answer_export(admin_api::impl& m, std::string_view query, http_response& re
     list.push_back(export_row_json(r));
   json_answer(res, 200,
               {{"rows", std::move(list)},
-               {"cursor", next.empty() ? std::string() : id + "." + hex_of(next)}});
+               {"cursor", next.empty() ? std::string() : id + "." + to_hex(next)}});
 }
 
 void answer_audit(admin_api::impl& m, std::string_view query, http_response& res) {
@@ -400,9 +363,8 @@ void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& 
   }
   std::optional<day_number> day;
   if (const auto d = q.raw("day")) {
-    day_number parsed = 0;
-    if (!parse_day(*d, parsed)) return res.text(400, "bad_request: day must be a date YYYYMMDD");
-    day = parsed;
+    day = parse_day_key(*d);
+    if (!day) return res.text(400, "bad_request: day must be a date YYYYMMDD");
   }
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   if (e.reason.empty()) return res.text(400, "bad_request: reason= is required for an adjust");

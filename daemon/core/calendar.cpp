@@ -36,6 +36,56 @@ day_number first_of_month(day_number d) noexcept {
   return from_civil(c);
 }
 
+month_number month_of(day_number d) noexcept {
+  const civil_date c = to_civil(d);
+  return c.year * 12 + static_cast<month_number>(c.month) - 1;
+}
+
+std::string month_number_key(month_number m) {
+  return fmt::format("{:04}{:02}", m / 12, m % 12 + 1);
+}
+
+namespace {
+
+// `text` as a number when it is all digits (and not empty).
+std::optional<unsigned> digits_of(std::string_view text) {
+  unsigned v = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (text.empty()) return std::nullopt;
+  return v;
+}
+
+// Year and month of "YYYYMM...", checked; the day digits are the caller's.
+std::optional<std::chrono::year_month> year_month_of(std::string_view text) {
+  const auto y = digits_of(text.substr(0, 4)), m = digits_of(text.substr(4, 2));
+  if (!y || !m || *y < 1970) return std::nullopt;
+  const std::chrono::year_month ym{std::chrono::year{static_cast<int>(*y)}, std::chrono::month{*m}};
+  if (!ym.ok()) return std::nullopt;
+  return ym;
+}
+
+}  // namespace
+
+std::optional<day_number> parse_day_key(std::string_view text) {
+  if (text.size() != 8) return std::nullopt;
+  const auto ym = year_month_of(text);
+  const auto d = digits_of(text.substr(6, 2));
+  if (!ym || !d) return std::nullopt;
+  const std::chrono::year_month_day ymd = *ym / std::chrono::day{*d};
+  if (!ymd.ok()) return std::nullopt;  // day 0, 20260230, 20250229
+  return static_cast<day_number>(std::chrono::sys_days{ymd}.time_since_epoch().count());
+}
+
+std::optional<month_number> parse_month_key(std::string_view text) {
+  if (text.size() != 6) return std::nullopt;
+  const auto ym = year_month_of(text);
+  if (!ym) return std::nullopt;
+  return static_cast<int>(ym->year()) * 12 + static_cast<month_number>(unsigned(ym->month())) - 1;
+}
+
 std::string calendar::use_zone(std::string_view zone) {
   // Reject names that could escape the zoneinfo tree, then check the file is
   // a real TZif file: glibc silently falls back to UTC on an unknown name.

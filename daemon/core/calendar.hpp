@@ -11,6 +11,7 @@
 // other thread starts. After that every member is thread-safe.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,17 @@ std::string day_key(day_number d);
 std::string month_key(day_number d);
 // First day of the month that `d` is in.
 day_number first_of_month(day_number d) noexcept;
+
+// Months numbered like days: year * 12 + (month - 1), so the next month is + 1.
+using month_number = std::int32_t;
+month_number month_of(day_number d) noexcept;
+std::string month_number_key(month_number m);  // "YYYYMM"
+
+// The one reader of "YYYYMMDD" and "YYYYMM" (API parameters, import files,
+// store keys): exactly 8 / 6 digits naming a real date from 1970 on, so
+// 20260230 and 202613 are refused rather than rolled into the next month.
+std::optional<day_number> parse_day_key(std::string_view text);
+std::optional<month_number> parse_month_key(std::string_view text);
 
 class calendar {
  public:

@@ -1,14 +1,9 @@
 #include "core/form_text.hpp"
 
+#include "core/hex.hpp"
+
 namespace pvc {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, up to U+10FFFF).
 bool is_utf8(std::string_view s) {
@@ -52,8 +47,8 @@ std::string_view decode_form_text(std::string_view raw, std::size_t max_bytes, s
     if (c == '+') {
       c = ' ';
     } else if (c == '%') {
-      const int h = i + 2 < raw.size() ? hex_value(raw[i + 1]) : -1;
-      const int l = h >= 0 ? hex_value(raw[i + 2]) : -1;
+      const int h = i + 2 < raw.size() ? hex_digit_value(raw[i + 1]) : -1;
+      const int l = h >= 0 ? hex_digit_value(raw[i + 2]) : -1;
       if (h < 0 || l < 0) return "a % is not followed by two hex digits";
       c = static_cast<char>(h * 16 + l);
       i += 2;

@@ -1,16 +1,8 @@
 #include "core/ids.hpp"
 
+#include "core/hex.hpp"
+
 namespace pvc::detail {
-namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 decoded_id decode_escaped(std::string_view raw, id_buffer& scratch) noexcept {
   std::size_t out = 0;
@@ -18,8 +10,8 @@ decoded_id decode_escaped(std::string_view raw, id_buffer& scratch) noexcept {
     char c = raw[i];
     if (c == '%') {
       if (i + 2 >= raw.size()) return {id_status::bad_escape, {}};  // needs two hex digits
-      const int hi = hex_value(raw[i + 1]);
-      const int lo = hex_value(raw[i + 2]);
+      const int hi = hex_digit_value(raw[i + 1]);
+      const int lo = hex_digit_value(raw[i + 2]);
       if (hi < 0 || lo < 0) return {id_status::bad_escape, {}};
       c = static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "core/calendar.hpp"
+
 namespace pvc {
 namespace {
 
@@ -113,22 +115,6 @@ bool all_digits(std::string_view s) {
   return !s.empty();
 }
 
-unsigned number_of(std::string_view digits) {
-  unsigned v = 0;
-  for (char c : digits)
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  return v;
-}
-
-bool leap(unsigned y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-unsigned days_in_month(unsigned y, unsigned m) {
-  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
 }  // namespace
 
 import_line_result parse_import_line(std::string_view line, import_scratch& scratch,
@@ -187,18 +173,12 @@ import_line_result parse_import_line(std::string_view line, import_scratch& scra
       r.reason = "period must be YYYYMMDD (a day) or YYYYMM (a month)";
       return r;
     }
-    const unsigned year = number_of(p.substr(0, 4));
-    const unsigned month = number_of(p.substr(4, 2));
-    if (year < 1970 || month < 1 || month > 12) {
+    const bool is_day = p.size() == 8;
+    if (is_day ? !parse_day_key(p) : !parse_month_key(p)) {
       r.reason = "period is not a date from 1970 on";
       return r;
     }
-    if (p.size() == 8) {
-      const unsigned day = number_of(p.substr(6, 2));
-      if (day < 1 || day > days_in_month(year, month)) {
-        r.reason = "period is not a date from 1970 on";
-        return r;
-      }
+    if (is_day) {
       row.period = import_period::day;
     } else {
       if (!row.site_counter()) {

@@ -5,10 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/hex.hpp"
+
 namespace pvc {
 
 inline void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -17,8 +18,7 @@ inline void append_json_string(std::string& out, std::string_view s) {
       out += c;
     } else if (u < 0x20) {
       out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
+      append_hex(out, std::string_view(&c, 1));
     } else {
       out += c;
     }

@@ -1,135 +1,64 @@
 #include "core/sha256.hpp"
 
-#include <cstring>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <climits>
+#include <new>
 
 namespace pvc {
 namespace {
 
-constexpr std::array<std::uint32_t, 64> k = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-constexpr std::uint32_t rotr(std::uint32_t x, int n) {
-  return (x >> n) | (x << (32 - n));
-}
-
-void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
-  std::array<std::uint32_t, 64> w{};
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (std::uint32_t{block[4 * i]} << 24) | (std::uint32_t{block[4 * i + 1]} << 16) |
-           (std::uint32_t{block[4 * i + 2]} << 8) | std::uint32_t{block[4 * i + 3]};
-  }
-  for (int i = 16; i < 64; ++i) {
-    const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-  for (int i = 0; i < 64; ++i) {
-    const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-    const std::uint32_t ch = (e & f) ^ (~e & g);
-    const std::uint32_t t1 = hh + s1 + ch + k[i] + w[i];
-    const std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-    const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    const std::uint32_t t2 = s0 + maj;
-    hh = g;
-    g = f;
-    f = e;
-    e = d + t1;
-    d = c;
-    c = b;
-    b = a;
-    a = t1 + t2;
-  }
-  h[0] += a;
-  h[1] += b;
-  h[2] += c;
-  h[3] += d;
-  h[4] += e;
-  h[5] += f;
-  h[6] += g;
-  h[7] += hh;
+// Fetched once: passing EVP_sha256() instead makes OpenSSL 3 look the
+// algorithm up in its provider tables on every call (a beacon each).
+const EVP_MD* sha256_md() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) throw std::bad_alloc();
+    return m;
+  }();
+  return md;
 }
 
 }  // namespace
 
 sha256_digest sha256(std::string_view data) {
-  std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  std::size_t n = data.size();
-  for (; n >= 64; p += 64, n -= 64)
-    compress(h, p);
-  // Padding: 0x80, zeros, then the length in bits, big-endian, to a block boundary.
-  unsigned char tail[128] = {};
-  std::memcpy(tail, p, n);
-  tail[n] = 0x80;
-  const std::size_t tail_len = n + 1 + 8 <= 64 ? 64 : 128;
-  const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
-  for (int i = 0; i < 8; ++i)
-    tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  compress(h, tail);
-  if (tail_len == 128) compress(h, tail + 64);
-  sha256_digest out{};
-  for (int i = 0; i < 8; ++i) {
-    out[4 * i] = static_cast<std::uint8_t>(h[i] >> 24);
-    out[4 * i + 1] = static_cast<std::uint8_t>(h[i] >> 16);
-    out[4 * i + 2] = static_cast<std::uint8_t>(h[i] >> 8);
-    out[4 * i + 3] = static_cast<std::uint8_t>(h[i]);
+  sha256_digest out;
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &size, sha256_md(), nullptr) != 1 ||
+      size != out.size()) {
+    throw std::bad_alloc();
   }
   return out;
 }
 
 sha256_digest hmac_sha256(std::string_view key, std::string_view message) {
-  std::string block_key(64, '\0');
-  if (key.size() > 64) {
-    const sha256_digest d = sha256(key);
-    std::memcpy(block_key.data(), d.data(), d.size());
-  } else {
-    std::memcpy(block_key.data(), key.data(), key.size());
+  // HMAC() takes the key length as an int. A key longer than the hash's
+  // block is replaced by its digest anyway (RFC 2104), so doing that here
+  // for a huge one gives the same MAC.
+  sha256_digest hashed_key;
+  if (key.size() > INT_MAX) {
+    hashed_key = sha256(key);
+    key = std::string_view(reinterpret_cast<const char*>(hashed_key.data()), hashed_key.size());
   }
-  std::string inner(64, '\0'), outer(64, '\0');
-  for (int i = 0; i < 64; ++i) {
-    inner[i] = static_cast<char>(block_key[i] ^ 0x36);
-    outer[i] = static_cast<char>(block_key[i] ^ 0x5c);
-  }
-  inner.append(message);
-  const sha256_digest inner_hash = sha256(inner);
-  outer.append(reinterpret_cast<const char*>(inner_hash.data()), inner_hash.size());
-  return sha256(outer);
-}
-
-std::string to_hex(const sha256_digest& d) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (std::uint8_t b : d) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
+  sha256_digest out;
+  unsigned int size = 0;
+  // HMAC() reads no key bytes for an empty key but still wants a pointer.
+  static constexpr unsigned char no_key = 0;
+  const void* key_bytes = key.empty() ? &no_key : static_cast<const void*>(key.data());
+  if (HMAC(sha256_md(), key_bytes, static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(),
+           &size) == nullptr ||
+      size != out.size()) {
+    throw std::bad_alloc();
   }
   return out;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size() > b.size() ? a.size() : b.size();
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    // Past the end of the shorter one, compare against 0: the loop always
-    // runs over the longer length, so timing says nothing about content
-    // (an admin token's length included).
-    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-    diff = static_cast<unsigned char>(diff | (x ^ y));
-    // Keep the compiler from turning the accumulation into an early exit.
-    asm volatile("" : "+r"(diff));
-  }
-  return diff == 0;
+  const sha256_digest da = sha256(a), db = sha256(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
 }  // namespace pvc

@@ -1,6 +1,5 @@
 #include "core/visitor_id.hpp"
 
-#include <fmt/format.h>
 #include <sys/random.h>
 
 #include <random>
@@ -68,48 +67,6 @@ std::uint64_t day_visitor_id(const salt& day_salt, std::uint64_t month_id) noexc
   siphash24 h(day_salt.k0, day_salt.k1);
   h.update(b, sizeof b);
   return h.finish();
-}
-
-month_number month_of(day_number d) noexcept {
-  const civil_date c = to_civil(d);
-  return c.year * 12 + static_cast<month_number>(c.month) - 1;
-}
-
-std::string month_number_key(month_number m) {
-  return fmt::format("{:04}{:02}", m / 12, m % 12 + 1);
-}
-
-namespace {
-
-bool digits(std::string_view s, int& out) {
-  out = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + (c - '0');
-  }
-  return !s.empty();
-}
-
-}  // namespace
-
-std::optional<day_number> parse_day_key(std::string_view text) {
-  int y = 0, m = 0, d = 0;
-  if (text.size() != 8 || !digits(text.substr(0, 4), y) || !digits(text.substr(4, 2), m) ||
-      !digits(text.substr(6, 2), d) || m < 1 || m > 12 || d < 1 || d > 31) {
-    return std::nullopt;
-  }
-  const day_number n = from_civil({y, static_cast<unsigned>(m), static_cast<unsigned>(d)});
-  if (day_key(n) != text) return std::nullopt;  // 20260231 and the like
-  return n;
-}
-
-std::optional<month_number> parse_month_key(std::string_view text) {
-  int y = 0, m = 0;
-  if (text.size() != 6 || !digits(text.substr(0, 4), y) || !digits(text.substr(4, 2), m) || m < 1 ||
-      m > 12) {
-    return std::nullopt;
-  }
-  return y * 12 + m - 1;
 }
 
 }  // namespace pvc

@@ -37,12 +37,4 @@ std::uint64_t month_visitor_id(const salt& month_salt, std::string_view address,
                                std::string_view user_agent, std::string_view site) noexcept;
 std::uint64_t day_visitor_id(const salt& day_salt, std::uint64_t month_id) noexcept;
 
-// Months numbered like days: year * 12 + (month - 1), so the next month is + 1.
-using month_number = std::int32_t;
-month_number month_of(day_number d) noexcept;
-std::string month_number_key(month_number m);  // "YYYYMM"
-// Parses "YYYYMMDD" / "YYYYMM"; nullopt on anything else.
-std::optional<day_number> parse_day_key(std::string_view text);
-std::optional<month_number> parse_month_key(std::string_view text);
-
 }  // namespace pvc

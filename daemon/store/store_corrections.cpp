@@ -28,16 +28,9 @@ namespace {
 // "D<YYYYMMDD>..." -> the day; false for anything else.
 bool day_of_key(std::string_view key, day_number& out) {
   if (key.size() < 9 || key[0] != 'D') return false;
-  int y = 0;
-  unsigned m = 0, d = 0;
-  for (std::size_t i = 1; i < 9; ++i) {
-    if (key[i] < '0' || key[i] > '9') return false;
-  }
-  for (std::size_t i = 1; i < 5; ++i)
-    y = y * 10 + (key[i] - '0');
-  m = static_cast<unsigned>((key[5] - '0') * 10 + (key[6] - '0'));
-  d = static_cast<unsigned>((key[7] - '0') * 10 + (key[8] - '0'));
-  out = from_civil({y, m, d});
+  const auto day = parse_day_key(key.substr(1, 8));
+  if (!day) return false;
+  out = *day;
   return true;
 }
 

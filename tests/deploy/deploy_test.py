@@ -239,7 +239,7 @@ class DebianPackage(unittest.TestCase):
             deb = debs[0]
             info = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True,
                                   text=True).stdout
-            for lib in ("librocksdb", "libprometheus-cpp-core", "libc6"):
+            for lib in ("librocksdb", "libprometheus-cpp-core", "libssl3", "libc6"):
                 self.assertIn(lib, info, "shlibdeps should list the shared libraries")
             lint = subprocess.run(["lintian", "--no-tag-display-limit", deb], capture_output=True,
                                   text=True)

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "test_support.hpp"
 
@@ -52,6 +54,76 @@ TEST(CivilDays, NumberingAndKeys) {
     EXPECT_EQ(back.day, r.date.day);
     EXPECT_EQ(day_key(r.number), r.day);
     EXPECT_EQ(month_key(r.number), r.month);
+  }
+}
+
+TEST(CivilDays, ParseDayKeyTakesOnlyRealDatesFrom1970) {
+  struct row {
+    std::string_view text;
+    std::optional<civil_date> date;  // nullopt: refused
+  };
+  const row table[] = {
+      {"19700101", civil_date{1970, 1, 1}},
+      {"20261231", civil_date{2026, 12, 31}},
+      {"20280229", civil_date{2028, 2, 29}},  // leap year
+      {"20000229", civil_date{2000, 2, 29}},  // divisible by 400
+      {"99991231", civil_date{9999, 12, 31}},
+      {"20260230", std::nullopt},  // would roll into March
+      {"20270229", std::nullopt},  // not a leap year
+      {"21000229", std::nullopt},  // divisible by 100
+      {"20260431", std::nullopt},
+      {"20260132", std::nullopt},
+      {"20260100", std::nullopt},
+      {"20260001", std::nullopt},
+      {"20261301", std::nullopt},
+      {"19691231", std::nullopt},  // before day 0
+      {"00000101", std::nullopt},
+      {"2026011", std::nullopt},
+      {"202601011", std::nullopt},
+      {"", std::nullopt},
+      {"2026-1-1", std::nullopt},
+      {"2026 101", std::nullopt},
+      {"+2026101", std::nullopt},
+      {"2026010a", std::nullopt},
+  };
+  for (const row& r : table) {
+    SCOPED_TRACE(std::string(r.text));
+    const std::optional<day_number> got = parse_day_key(r.text);
+    ASSERT_EQ(got.has_value(), r.date.has_value());
+    if (!got) continue;
+    EXPECT_EQ(*got, from_civil(*r.date));
+    EXPECT_EQ(day_key(*got), r.text);
+  }
+}
+
+TEST(CivilDays, ParseMonthKeyTakesOnlyRealMonthsFrom1970) {
+  struct row {
+    std::string_view text;
+    std::optional<civil_date> first_day;  // nullopt: refused
+  };
+  const row table[] = {
+      {"197001", civil_date{1970, 1, 1}},
+      {"202612", civil_date{2026, 12, 1}},
+      {"202602", civil_date{2026, 2, 1}},
+      {"999912", civil_date{9999, 12, 1}},
+      {"202600", std::nullopt},
+      {"202613", std::nullopt},
+      {"196912", std::nullopt},
+      {"20261", std::nullopt},
+      {"2026011", std::nullopt},
+      {"20260101", std::nullopt},
+      {"", std::nullopt},
+      {"2026-1", std::nullopt},
+      {"20261a", std::nullopt},
+  };
+  for (const row& r : table) {
+    SCOPED_TRACE(std::string(r.text));
+    const std::optional<month_number> got = parse_month_key(r.text);
+    ASSERT_EQ(got.has_value(), r.first_day.has_value());
+    if (!got) continue;
+    EXPECT_EQ(*got, month_of(from_civil(*r.first_day)));
+    EXPECT_EQ(month_number_key(*got), r.text);
+    EXPECT_EQ(month_key(from_civil(*r.first_day)), r.text);
   }
 }
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "core/hex.hpp"
+
 namespace {
 
 TEST(Sha256, FipsExamples) {
@@ -36,12 +40,46 @@ TEST(HmacSha256, Rfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+TEST(HmacSha256, Rfc4231MoreCases) {
+  // Test case 3: key and data made of bytes outside ASCII.
+  EXPECT_EQ(pvc::to_hex(pvc::hmac_sha256(std::string(20, '\xaa'), std::string(50, '\xdd'))),
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+  // Test case 4: a 25-byte key 0x01..0x19.
+  std::string key;
+  for (int b = 1; b <= 25; ++b)
+    key += static_cast<char>(b);
+  EXPECT_EQ(pvc::to_hex(pvc::hmac_sha256(key, std::string(50, '\xcd'))),
+            "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+  // Test case 5: the RFC gives only the first 128 bits.
+  EXPECT_EQ(
+      pvc::to_hex(pvc::hmac_sha256(std::string(20, '\x0c'), "Test With Truncation")).substr(0, 32),
+      "a3b6167473100ee06e0c796c2955552b");
+  // Test case 7: key and data both longer than a block.
+  EXPECT_EQ(pvc::to_hex(pvc::hmac_sha256(
+                std::string(131, '\xaa'),
+                "This is a test using a larger than block-size key and a larger than block-size "
+                "data. The key needs to be hashed before being used by the HMAC algorithm.")),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+TEST(HmacSha256, EmptyKeyAndMessage) {
+  // A beacon secret is never empty, but the function must not read through
+  // a null key pointer (string_view{} has one).
+  EXPECT_EQ(pvc::to_hex(pvc::hmac_sha256(std::string_view{}, std::string_view{})),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(pvc::hmac_sha256("", ""), pvc::hmac_sha256(std::string_view{}, std::string_view{}));
+}
+
 TEST(ConstantTimeEqual, ComparesWholeStrings) {
   EXPECT_TRUE(pvc::constant_time_equal("secret-token", "secret-token"));
   EXPECT_FALSE(pvc::constant_time_equal("secret-token", "secret-tokeN"));
   EXPECT_FALSE(pvc::constant_time_equal("secret-token", "secret-toke"));
   EXPECT_FALSE(pvc::constant_time_equal("", "x"));
   EXPECT_TRUE(pvc::constant_time_equal("", ""));
+  EXPECT_TRUE(pvc::constant_time_equal(std::string_view{}, ""));
+  // Bytes that are not text, and a 0 byte that must count.
+  EXPECT_FALSE(pvc::constant_time_equal(std::string("ab\0", 3), "ab"));
+  EXPECT_TRUE(pvc::constant_time_equal(std::string("\xff\0x", 3), std::string("\xff\0x", 3)));
 }
 
 }  // namespace
