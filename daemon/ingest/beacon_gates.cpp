@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/beacon_token.hpp"
 #include "app/embedded.hpp"
+#include "core/beacon_token.hpp"
 
 namespace pvc {
 

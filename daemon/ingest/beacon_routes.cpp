@@ -113,14 +113,16 @@ void count_beacon(route_context& ctx, const http_request_view& req, std::string_
 
 void add_beacon_routes(router& r) {
   route_context& ctx = r.context();
-  r.add("/hit", "GET, POST",
-        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
-               counter_shard& shard) { count_beacon(ctx, req, q, false, res, shard); },
-        router::cross_origin::any);
-  r.add("/hit.gif", "GET",
-        [&ctx](const http_request_view& req, std::string_view q, http_response& res,
-               counter_shard& shard) { count_beacon(ctx, req, q, true, res, shard); },
-        router::cross_origin::any);
+  r.add(
+      "/hit", "GET, POST",
+      [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+             counter_shard& shard) { count_beacon(ctx, req, q, false, res, shard); },
+      router::cross_origin::any);
+  r.add(
+      "/hit.gif", "GET",
+      [&ctx](const http_request_view& req, std::string_view q, http_response& res,
+             counter_shard& shard) { count_beacon(ctx, req, q, true, res, shard); },
+      router::cross_origin::any);
 }
 
 }  // namespace pvc

@@ -32,7 +32,6 @@ class count_add_operator final : public rocksdb::AssociativeMergeOperator {
   const char* Name() const override { return "pvc.count_add"; }
 };
 
-
 }  // namespace
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -10,8 +10,8 @@
 
 namespace pvc {
 
-std::string store::read_visitor_state(
-    day_number today, std::vector<std::pair<std::string, std::string>>& out) const {
+std::string store::read_visitor_state(day_number today,
+                                      std::vector<std::pair<std::string, std::string>>& out) const {
   out.clear();
   auto keep = [&](std::string_view k, std::string_view v) { out.emplace_back(k, v); };
   std::string err = scan_prefix("K", keep);

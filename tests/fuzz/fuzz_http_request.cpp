@@ -27,11 +27,11 @@
 #include <string_view>
 #include <vector>
 
-#include "ingest/beacon_gates.hpp"
 #include "core/calendar.hpp"
 #include "core/counter_table.hpp"
 #include "core/site_registry.hpp"
 #include "fuzz_check.hpp"
+#include "ingest/beacon_gates.hpp"
 #include "ingest/http_request_reader.hpp"
 #include "ingest/http_server.hpp"
 #include "ingest/visitor_tracker.hpp"

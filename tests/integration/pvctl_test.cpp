@@ -84,8 +84,8 @@ TEST_F(pvctl_test, SitesListsEverySiteWithItsTotalTodayAndMonth) {
   EXPECT_EQ(empty.out, "");
 
   const std::int64_t first_day = utc_day_now();
-  ASSERT_TRUE(pvctl(server, {"hit", "--site", "tinhuy", "/tin-tuc/bai-1", "--count", "5"})
-                  .status.ok());
+  ASSERT_TRUE(
+      pvctl(server, {"hit", "--site", "tinhuy", "/tin-tuc/bai-1", "--count", "5"}).status.ok());
   ASSERT_TRUE(pvctl(server, {"hit", "--site", "baochinhphu", "home", "--count", "2"}).status.ok());
   ASSERT_TRUE(pvctl(server, {"hit", "--site", "baochinhphu", "/2026/11/ngan-sach"}).status.ok());
   ASSERT_TRUE(wait_until([&] {

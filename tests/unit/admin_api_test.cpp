@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "flush/flusher.hpp"
-#include "store/store_audit.hpp"
 #include "read_side.hpp"
 #include "serve/routes.hpp"
+#include "store/store_audit.hpp"
 #include "test_support.hpp"
 
 namespace pvc {

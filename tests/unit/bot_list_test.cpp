@@ -6,8 +6,8 @@
 #include <random>
 
 #include "app/embedded.hpp"
-#include "test_support.hpp"
 #include "ingest/beacon_gates.hpp"
+#include "test_support.hpp"
 
 namespace pvc {
 namespace {

@@ -181,8 +181,7 @@ TEST(AnswerHead, APreflightNamesTheMethodsAndHeadersAPageMaySend) {
   EXPECT_NE(text.find("Access-Control-Allow-Headers: content-type\r\n"), std::string::npos);
   EXPECT_NE(text.find("Access-Control-Max-Age: 86400\r\n"), std::string::npos);
   res.preflight_methods = {};
-  EXPECT_EQ(std::string(head.of(res, true)).find("Access-Control-Allow-Methods"),
-            std::string::npos)
+  EXPECT_EQ(std::string(head.of(res, true)).find("Access-Control-Allow-Methods"), std::string::npos)
       << "the next answer's head is formatted anew";
 }
 
