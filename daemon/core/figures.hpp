@@ -4,11 +4,25 @@
 // layer (read/reader.hpp) and the routes that print them.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/calendar.hpp"
 
 namespace pvc {
+
+// One count a backend holds: a site's own views (article "") or one
+// article's, all-time, on one local day, or in one local month. The read
+// layer's queries (read/reader.cpp) are built from these, so a backend only
+// answers counts and never a route's shape.
+enum class count_period : std::uint8_t { all, day, month };
+
+struct count_ref {
+  std::string_view site;
+  std::string_view article;  // "" for the site's own views
+  count_period period = count_period::all;
+  day_number day = 0;  // the day, or any day of the month; unused for `all`
+};
 
 struct site_views {
   std::uint64_t total = 0;
@@ -42,19 +56,6 @@ struct top_list {
   day_number from = 0;                   // days counted (inclusive); unused for `all`
   day_number to = 0;
   std::string error;  // the counts could not be read
-};
-
-// One site's line in the list of every site (GET /api/v1/sites).
-struct site_summary {
-  std::string site;
-  std::uint64_t total = 0;
-  std::uint64_t today = 0;
-  std::uint64_t this_month = 0;
-};
-
-struct site_list {
-  std::vector<site_summary> sites;  // by name
-  std::string error;
 };
 
 // The ranking order of every "most viewed" list: more views first, then by id.

@@ -16,6 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/calendar.hpp"
+#include "core/figures.hpp"
+
 namespace pvc::keys {
 
 inline constexpr char sep = '\0';
@@ -61,6 +64,21 @@ inline std::string site_month(std::string_view month, std::string_view site) {
   k += month;
   k += site;
   return k;
+}
+
+// The key of a count the read layer asks for (read/reader.hpp); "" for an
+// article's month, which this layout does not keep (months are per site).
+inline std::string count_key(const count_ref& ref) {
+  switch (ref.period) {
+    case count_period::all:
+      return ref.article.empty() ? site_total(ref.site) : article_total(ref.site, ref.article);
+    case count_period::day:
+      return ref.article.empty() ? site_day(day_key(ref.day), ref.site)
+                                 : article_day(day_key(ref.day), ref.site, ref.article);
+    case count_period::month:
+      return ref.article.empty() ? site_month(month_key(ref.day), ref.site) : std::string();
+  }
+  return {};
 }
 
 inline std::string site_marker(std::string_view site) {

@@ -1,6 +1,9 @@
 #include "read/embedded_reader.hpp"
 
+#include <algorithm>
+
 #include "core/counter_table.hpp"
+#include "core/store_keys.hpp"
 #include "read/top_lists.hpp"
 #include "store/store.hpp"
 #include "store/store_exports.hpp"
@@ -38,21 +41,26 @@ day_number embedded_reader::today() const {
   return table_.current_day();
 }
 
-views_snapshot embedded_reader::views(std::string_view site,
-                                      std::span<const std::string_view> articles) {
-  // One day for every figure. The day only moves forward, and a day's
-  // counts reach the store only after it began: if it is the same before
-  // and after the read, the snapshot has nothing of a later day. A read
-  // racing midnight is taken again (at most twice more).
-  day_number day = today();
-  views_snapshot snap;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    snap = db_.read_views(site, articles, day);
-    const day_number after = today();
-    if (after == day) break;
-    day = after;
+std::string read_store_counts(const store& db, std::span<const count_ref> refs,
+                              std::vector<std::uint64_t>& out) {
+  std::vector<std::string> key_strings;
+  key_strings.reserve(refs.size());
+  for (const count_ref& ref : refs) {
+    key_strings.push_back(keys::count_key(ref));
+    if (key_strings.back().empty()) return "the embedded store keeps no month per article";
   }
-  return snap;
+  return db.read_counts(key_strings, out);
+}
+
+std::string embedded_reader::counts(std::span<const count_ref> refs,
+                                    std::vector<std::uint64_t>& out) {
+  return read_store_counts(db_, refs, out);
+}
+
+std::vector<std::string> embedded_reader::site_names() {
+  std::vector<std::string> names = db_.sites();
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 visitor_counts embedded_reader::visitors(std::string_view site, std::size_t thread) {
@@ -66,10 +74,6 @@ std::shared_ptr<const top_list> embedded_reader::cached_top(std::string_view sit
 
 top_list embedded_reader::top(std::string_view site, top_period period, std::size_t n) {
   return tops_.compute(site, period, n);
-}
-
-site_list embedded_reader::sites() {
-  return db_.read_sites(today());
 }
 
 std::shared_ptr<export_cursor> embedded_reader::open_export(const export_filter& filter,

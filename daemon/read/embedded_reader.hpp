@@ -22,11 +22,11 @@ class embedded_reader final : public reader {
                   top_lists& tops, clock_fn now = {});
 
   day_number today() const override;
-  views_snapshot views(std::string_view site, std::span<const std::string_view> articles) override;
+  std::string counts(std::span<const count_ref> refs, std::vector<std::uint64_t>& out) override;
+  std::vector<std::string> site_names() override;
   visitor_counts visitors(std::string_view site, std::size_t thread) override;
   std::shared_ptr<const top_list> cached_top(std::string_view site, top_period period) override;
   top_list top(std::string_view site, top_period period, std::size_t n) override;
-  site_list sites() override;
   std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                              std::string& error) override;
 
@@ -37,5 +37,9 @@ class embedded_reader final : public reader {
   top_lists& tops_;
   clock_fn now_;
 };
+
+// reader::counts over the store alone (also the store's tests' way to read views).
+std::string read_store_counts(const store& db, std::span<const count_ref> refs,
+                              std::vector<std::uint64_t>& out);
 
 }  // namespace pvc

@@ -4,6 +4,11 @@
 // `reader`, whatever holds the counts. The routes (serve/read_routes.cpp),
 // the admin API and the metrics call it and never see store keys.
 //
+// A backend answers a few primitives (counts by reference, the site names,
+// visitors, most viewed, exports); the figures a route shows are built from
+// them once, here or in the route, so a new read route needs no new backend
+// code as long as it asks for counts the backends hold.
+//
 //   embedded_reader  (read/embedded_reader.cpp) the embedded RocksDB store,
 //                    the in-memory visitor sketches and the cached
 //                    most-viewed lists of read/top_lists.hpp
@@ -13,6 +18,7 @@
 // Thread-safety: every member may be called from any I/O thread at once;
 // `thread` is the calling I/O thread's index (per-thread caches, no locks).
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,13 +45,17 @@ class reader {
  public:
   virtual ~reader() = default;
 
+  // ---- What a backend answers (embedded_reader; the Redis Cluster's next).
+
   // The day every figure is counted in (the configured zone's).
   virtual day_number today() const = 0;
 
-  // A site and some of its articles, all of one day (a read racing local
-  // midnight is taken again).
-  virtual views_snapshot views(std::string_view site,
-                               std::span<const std::string_view> articles) = 0;
+  // The counts `refs` name, read at one instant (0 for a count never
+  // written), in their order into `out`. Returns "" or the error.
+  virtual std::string counts(std::span<const count_ref> refs, std::vector<std::uint64_t>& out) = 0;
+
+  // Every site with counts, by name.
+  virtual std::vector<std::string> site_names() = 0;
 
   // Distinct visitors of `site` and who is online now.
   virtual visitor_counts visitors(std::string_view site, std::size_t thread) = 0;
@@ -58,12 +68,25 @@ class reader {
   // Most viewed, exact now (pvctl top): n up to 1000.
   virtual top_list top(std::string_view site, top_period period, std::size_t n) = 0;
 
-  // Every site with its total, today and this month.
-  virtual site_list sites() = 0;
-
   // A new export (null and `error` set when none can start now).
   virtual std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                                      std::string& error) = 0;
+
+  // ---- Queries built from the counts, the same for every backend (reader.cpp).
+
+  // A site and some of its articles as of today, all of one day (a read
+  // racing local midnight is taken again).
+  views_snapshot views(std::string_view site, std::span<const std::string_view> articles);
+  // The same as of `day`.
+  views_snapshot views_on(day_number day, std::string_view site,
+                          std::span<const std::string_view> articles);
 };
+
+// The views query over any source of counts (a reader's, or a bare store's
+// in the store's own tests).
+using counts_fn =
+    std::function<std::string(std::span<const count_ref>, std::vector<std::uint64_t>&)>;
+views_snapshot views_from(const counts_fn& counts, day_number day, std::string_view site,
+                          std::span<const std::string_view> articles);
 
 }  // namespace pvc

@@ -254,23 +254,6 @@ void answer_top(route_context& ctx, const http_request_view& req, std::string_vi
   finish_cacheable(req, res, "public, max-age=5");
 }
 
-void answer_sites(route_context& ctx, const http_request_view& req, http_response& res,
-                  counter_shard& shard) {
-  allow_configured_origins(ctx, req, res, shard.index());
-  const site_list all = ctx.read.sites();
-  if (!all.error.empty()) return res.text(500, "store read failed");
-  boost::json::array sites;
-  sites.reserve(all.sites.size());
-  for (const site_summary& s : all.sites) {
-    sites.push_back(
-        {{"site", s.site}, {"total", s.total}, {"today", s.today}, {"this_month", s.this_month}});
-  }
-  res.body = boost::json::serialize(boost::json::object{{"sites", std::move(sites)}});
-  res.status = 200;
-  res.content_type = "application/json";
-  finish_cacheable(req, res, "public, max-age=5");
-}
-
 }  // namespace
 
 void add_read_routes(router& r) {
@@ -295,11 +278,6 @@ void add_read_routes(router& r) {
       "/api/v1/top", "GET",
       [&ctx](const http_request_view& req, std::string_view q, http_response& res,
              counter_shard& shard) { answer_top(ctx, req, q, res, shard); },
-      router::cross_origin::configured);
-  r.add(
-      "/api/v1/sites", "GET",
-      [&ctx](const http_request_view& req, std::string_view, http_response& res,
-             counter_shard& shard) { answer_sites(ctx, req, res, shard); },
       router::cross_origin::configured);
 }
 

@@ -71,14 +71,13 @@ class store {
   std::string for_each_article(
       const std::function<void(std::string_view site, std::string_view article)>& fn) const;
 
-  // ---- Reads (store.cpp, store_reads.cpp), for the read layer
-  // (read/embedded_reader.cpp) and the metrics. Each is one consistent read.
+  // ---- Reads (store_reads.cpp), for the read layer (read/embedded_reader.cpp).
+  // Each is one consistent read.
 
-  // A site and some of its articles as of `today`.
-  views_snapshot read_views(std::string_view site, std::span<const std::string_view> articles,
-                            day_number today) const;
-  // Every site with its total, today and this month.
-  site_list read_sites(day_number today) const;
+  // The 8-byte counts of `keys` (0 when missing; key layout in
+  // core/store_keys.hpp), over one snapshot.
+  std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
+
   // fn(article, views) for each article of `site` viewed on `day`.
   std::string for_each_article_on_day(
       std::string_view site, day_number day,
@@ -118,8 +117,6 @@ class store {
       std::string_view prefix,
       const std::function<void(std::string_view key, std::string_view value)>& fn,
       bool fill_cache = true) const;
-  // The 8-byte counts of `keys` (0 when missing), read over one snapshot.
-  std::string read_counts(std::span<const std::string> keys, std::vector<std::uint64_t>& out) const;
 
  private:
   // store_bulk.cpp: apply() for large flushes, and the files a crash left.

@@ -60,25 +60,4 @@ std::string store::scan_prefix(
   return error;
 }
 
-std::string store::read_counts(std::span<const std::string> keys,
-                               std::vector<std::uint64_t>& out) const {
-  out.assign(keys.size(), 0);
-  if (keys.empty()) return {};
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<std::string> values;
-  auto db = impl_->read();
-  if (!db) return impl::closed_error;
-  const rocksdb::Snapshot* snap = db->GetSnapshot();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
-  std::vector<rocksdb::Status> st = db->MultiGet(ro, slices, &values);
-  db->ReleaseSnapshot(snap);
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (st[i].IsNotFound()) continue;
-    if (!st[i].ok()) return st[i].ToString();
-    if (!keys::decode_count(values[i], out[i])) return "a count is not 8 bytes: " + keys[i];
-  }
-  return {};
-}
-
 }  // namespace pvc

@@ -2,6 +2,7 @@
 // cannot easily fake: who may change counts (token, loopback), and the
 // import protocol's refusals.
 #include "admin/admin_api.hpp"
+#include "stored_views.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -281,7 +282,8 @@ TEST_F(AdminApiTest, ImportSessionsRefuseWhatDoesNotFollowTheProtocol) {
   const std::string job = wait_job(field(commit.body, "job"));
   EXPECT_EQ(field(job, "state"), "done") << job;
   EXPECT_NE(job.find("\"rows\":2"), std::string::npos) << job;
-  const views_snapshot v = db_->read_views("news", std::vector<std::string_view>{"a"}, nov5);
+  const views_snapshot v =
+      test::stored_views(*db_, "news", std::vector<std::string_view>{"a"}, nov5);
   EXPECT_EQ(v.site.total, 100u);
   EXPECT_EQ(v.articles.at(0).total, 7u);
   EXPECT_TRUE(sites_.contains("news"));

@@ -1,4 +1,5 @@
 #include "flush/flusher.hpp"
+#include "stored_views.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,7 +53,7 @@ class FlusherTest : public ::testing::Test {
 
   views_snapshot read(std::string_view article, day_number today) {
     const std::string_view articles[] = {article};
-    views_snapshot s = db_->read_views("blog", articles, today);
+    views_snapshot s = test::stored_views(*db_, "blog", articles, today);
     EXPECT_EQ(s.error, "");
     return s;
   }

@@ -1,4 +1,5 @@
 #include "store/store.hpp"
+#include "stored_views.hpp"
 
 #include <gtest/gtest.h>
 
@@ -50,7 +51,7 @@ class StoreTest : public ::testing::Test {
 
   views_snapshot read(std::string_view site, std::vector<std::string_view> articles,
                       day_number today) {
-    views_snapshot s = db_->read_views(site, articles, today);
+    views_snapshot s = test::stored_views(*db_, site, articles, today);
     EXPECT_EQ(s.error, "");
     EXPECT_EQ(s.articles.size(), articles.size());
     return s;
@@ -397,7 +398,7 @@ TEST(StoreBulkFlush, CountsMatchThroughTheReadApi) {
   ASSERT_TRUE(db->last_flush_seq(seq));
   EXPECT_EQ(seq, 2u);
   std::vector<std::string_view> articles = {"/post/0", "/post/6", "/post/999"};
-  const views_snapshot s = db->read_views("blog", articles, dec1);
+  const views_snapshot s = test::stored_views(*db, "blog", articles, dec1);
   EXPECT_EQ(s.error, "");
   EXPECT_EQ(s.site.total, 2 * t->total());
   EXPECT_EQ(s.site.today, 2 * t->total());
