@@ -1,4 +1,4 @@
-// Read commands: total, get, top, stats, audit.
+// Read commands: total, get, sites, top, stats, audit.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -225,6 +225,25 @@ void add_read_commands(CLI::App& app, std::vector<command>& out) {
                          static_cast<unsigned long long>(d));
            }
          }});
+  }
+  {
+    auto* c = app.add_subcommand(
+        "sites", "print every site: SITE<TAB>TOTAL<TAB>TODAY<TAB>THIS_MONTH, by name");
+    c->footer("Example: pvctl sites");
+    out.push_back({c, true, [](context& ctx) {
+                     json::object v = ctx.call_json("GET", "/api/v1/sites");
+                     if (ctx.json) return print_json(v);
+                     const json::value* sites = v.if_contains("sites");
+                     if (!sites || !sites->is_array()) return;
+                     for (const json::value& s : sites->as_array()) {
+                       if (!s.is_object()) continue;
+                       const json::object& o = s.as_object();
+                       std::printf("%s\t%llu\t%llu\t%llu\n", string_of(o, "site").c_str(),
+                                   static_cast<unsigned long long>(number(o, "total")),
+                                   static_cast<unsigned long long>(number(o, "today")),
+                                   static_cast<unsigned long long>(number(o, "this_month")));
+                     }
+                   }});
   }
   {
     struct opts {

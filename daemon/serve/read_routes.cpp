@@ -254,6 +254,36 @@ void answer_top(route_context& ctx, const http_request_view& req, std::string_vi
   finish_cacheable(req, res, "public, max-age=5");
 }
 
+// Every site with its total, today and this month, by name: one read of
+// three counts per site (the number of sites is bounded by max_sites).
+void answer_sites(route_context& ctx, const http_request_view& req, http_response& res,
+                  counter_shard& shard) {
+  allow_configured_origins(ctx, req, res, shard.index());
+  const std::vector<std::string> names = ctx.read.site_names();
+  const day_number today = ctx.read.today();
+  std::vector<count_ref> refs;
+  refs.reserve(3 * names.size());
+  for (const std::string& site : names) {
+    refs.push_back({site, {}, count_period::all, 0});
+    refs.push_back({site, {}, count_period::day, today});
+    refs.push_back({site, {}, count_period::month, today});
+  }
+  std::vector<std::uint64_t> v;
+  if (!ctx.read.counts(refs, v).empty()) return res.text(500, "store read failed");
+  boost::json::array sites;
+  sites.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    sites.push_back({{"site", names[i]},
+                     {"total", v[3 * i]},
+                     {"today", v[3 * i + 1]},
+                     {"this_month", v[3 * i + 2]}});
+  }
+  res.body = boost::json::serialize(boost::json::object{{"sites", std::move(sites)}});
+  res.status = 200;
+  res.content_type = "application/json";
+  finish_cacheable(req, res, "public, max-age=5");
+}
+
 }  // namespace
 
 void add_read_routes(router& r) {
@@ -278,6 +308,11 @@ void add_read_routes(router& r) {
       "/api/v1/top", "GET",
       [&ctx](const http_request_view& req, std::string_view q, http_response& res,
              counter_shard& shard) { answer_top(ctx, req, q, res, shard); },
+      router::cross_origin::configured);
+  r.add(
+      "/api/v1/sites", "GET",
+      [&ctx](const http_request_view& req, std::string_view, http_response& res,
+             counter_shard& shard) { answer_sites(ctx, req, res, shard); },
       router::cross_origin::configured);
 }
 

@@ -75,6 +75,40 @@ TEST_F(pvctl_test, HitTotalAndGetAgainstALiveServer) {
 }
 
 // GET /api/v1/sites on both listeners, and pvctl sites over it.
+TEST_F(pvctl_test, SitesListsEverySiteWithItsTotalTodayAndMonth) {
+  daemon_process d;
+  ASSERT_TRUE(d.start(options())) << d.error();
+  const std::string server = "http://127.0.0.1:" + std::to_string(d.ports().admin);
+  const command_result empty = pvctl(server, {"sites"});
+  ASSERT_TRUE(empty.status.ok()) << empty.err;
+  EXPECT_EQ(empty.out, "");
+
+  const std::int64_t first_day = utc_day_now();
+  ASSERT_TRUE(
+      pvctl(server, {"hit", "--site", "tinhuy", "/tin-tuc/bai-1", "--count", "5"}).status.ok());
+  ASSERT_TRUE(pvctl(server, {"hit", "--site", "baochinhphu", "home", "--count", "2"}).status.ok());
+  ASSERT_TRUE(pvctl(server, {"hit", "--site", "baochinhphu", "/2026/11/ngan-sach"}).status.ok());
+  ASSERT_TRUE(wait_until([&] {
+    return fetch_views(d.ports().http, "tinhuy").total == 5 &&
+           fetch_views(d.ports().http, "baochinhphu").total == 3;
+  }));
+  const command_result sites = pvctl(server, {"sites"});
+  ASSERT_TRUE(sites.status.ok()) << sites.err;
+  if (utc_day_now() == first_day) {
+    EXPECT_EQ(sites.out, "baochinhphu\t3\t3\t3\ntinhuy\t5\t5\t5\n");
+  }
+  const command_result json = pvctl(server, {"--json", "sites"});
+  ASSERT_TRUE(json.status.ok()) << json.err;
+  EXPECT_NE(json.out.find("{\"site\":\"tinhuy\",\"total\":5,"), std::string::npos) << json.out;
+  // The public listener serves the same list.
+  const http_reply pub = http_once(d.ports().http, "GET", "/api/v1/sites");
+  EXPECT_EQ(pub.status, 200);
+  EXPECT_NE(pub.body.find("\"site\":\"baochinhphu\",\"total\":3"), std::string::npos) << pub.body;
+
+  const exit_status s = d.stop();
+  EXPECT_TRUE(s.ok()) << s.describe();
+}
+
 TEST_F(pvctl_test, ServerErrorExitsFourWithOneStderrLine) {
   daemon_process d;
   ASSERT_TRUE(d.start(options())) << d.error();

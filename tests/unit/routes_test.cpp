@@ -107,6 +107,8 @@ TEST_F(RoutesTest, PublicRouteTable) {
       {{"PUT", "/hit?a=x"}, 405},
       {{"POST", "/hit.gif?a=x"}, 405},
       {{"POST", "/api/v1/views?s=blog"}, 405},
+      {{"GET", "/api/v1/sites"}, 200},
+      {{"POST", "/api/v1/sites"}, 405},
   };
   for (const row& r : table) {
     SCOPED_TRACE(r.req.method + " " + r.req.target);
@@ -177,6 +179,7 @@ TEST_F(RoutesTest, AdminRouteTable) {
       {{"GET", "/hit.gif?s=blog&a=x"}, 404},
       {{"GET", "/admin/v1/hit?s=blog&a=x"}, 405},
       {{"GET", "/api/v1/views?s=blog"}, 200},
+      {{"GET", "/api/v1/sites"}, 200},
   };
   for (const row& r : table) {
     SCOPED_TRACE(r.req.method + " " + r.req.target);
