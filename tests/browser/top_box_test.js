@@ -10,7 +10,7 @@
 //     data-base, and no link off that origin or to another scheme
 //   - an id that is markup shows as its characters and runs nothing
 //   - one /api/v1/top request per box, no cookie; a list pvcd is still
-//     computing (503) is asked for once more
+//     computing (503) is asked for once more; a site without views says so
 // The screenshot of both boxes is kept in --artifacts (widget-boxes.png).
 "use strict";
 const assert = require("assert");
@@ -123,7 +123,8 @@ async function main() {
       `<script async src="${pvcdOrigin}/widget.js" data-site="${SITE}" data-box="top" data-lang="en"
         data-period="month" data-n="7" data-base="${portal}"></script>
        <script async src="${pvcdOrigin}/widget.js" data-site="${SITE}" data-box="top"
-        data-period="all" data-n="50" data-base="javascript:alert(1)//"></script>`),
+        data-period="all" data-n="50" data-base="javascript:alert(1)//"></script>
+       <script async src="${pvcdOrigin}/widget.js" data-site="xa-moi" data-box="top" data-hide="title"></script>`),
   });
 
   // The README box's list, computed before the page asks (the first ask is a 503).
@@ -215,6 +216,12 @@ async function main() {
       assert.deepStrictEqual(tops(period).map((t) => t.status), [503, 200], period);
       assert.ok(tops(period).every((t) => t.cookie === undefined), "no cookie");
     }
+  });
+  await check('a site without views says so; data-hide="title" leaves out the heading', async () => {
+    const empty = only.p.locator(".pvc-top[data-site=xa-moi]");
+    assert.strictEqual(await empty.locator(".pvc-title").count(), 0);
+    assert.strictEqual(await empty.locator(".pvc-item").count(), 0);
+    assert.strictEqual(await empty.locator(".pvc-lines").textContent(), "Chưa có lượt xem");
   });
   await check("a page with only top boxes sends no beacon", async () => {
     assert.deepStrictEqual(only.seen.hits, []);
