@@ -13,96 +13,11 @@
 //                       --chromium /usr/bin/chromium --artifacts DIR
 "use strict";
 const assert = require("assert");
-const child_process = require("child_process");
-const fs = require("fs");
-const http = require("http");
-const os = require("os");
 const path = require("path");
-
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
-for (const k of ["pvcd", "readme", "modules", "chromium", "artifacts"]) {
-  if (!args[k]) {
-    console.error(`usage: widget_test.js --${k} ... (missing)`);
-    process.exit(2);
-  }
-}
-const { chromium } = require(path.join(args.modules, "playwright-core"));
+const { args, check, startPvcd, request, waitFor, readmeTag, group, portalPage, servePages,
+  desktopBrowser, headlessBrowser, run } = require("./harness");
 
 const SITE = "baochinhphu";
-// A desktop Chrome; headless Chromium's own User-Agent says HeadlessChrome,
-// which the bot list refuses (checked at the end).
-const DESKTOP_UA =
-  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
-const LAUNCH_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const deadline = setTimeout(() => {
-  console.error("FAIL: the browser test took longer than 60 s");
-  cleanup().finally(() => process.exit(1));
-}, 60_000);
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pvc-browser-"));
-let daemon = null;
-let pageServer = null;
-const browsers = [];
-let passed = 0;
-
-function check(name, fn) {
-  return Promise.resolve().then(fn).then(() => {
-    passed++;
-    console.log(`ok - ${name}`);
-  });
-}
-
-async function cleanup() {
-  for (const b of browsers) await b.close().catch(() => {});
-  if (pageServer) pageServer.close();
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill("SIGTERM");
-    await new Promise((resolve) => {
-      const t = setTimeout(() => { daemon.kill("SIGKILL"); resolve(); }, 5000);
-      daemon.once("exit", () => { clearTimeout(t); resolve(); });
-    });
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-
-// Starts pvcd on ephemeral loopback ports; resolves with its http/admin ports.
-function startPvcd() {
-  return new Promise((resolve, reject) => {
-    daemon = child_process.spawn(args.pvcd, [
-      "--data-dir", path.join(tmp, "data"), "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0",
-      "--admin", "127.0.0.1:0", "--flush-interval", "100ms", "--threads", "2",
-      "--timezone", "Asia/Ho_Chi_Minh"], { stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    const ports = {};
-    const fail = setTimeout(() => reject(new Error("pvcd not ready in 10 s:\n" + log)), 10_000);
-    daemon.stderr.on("data", (chunk) => {
-      log += chunk;
-      for (const m of log.matchAll(/event=listening transport=(\w+) address=127\.0\.0\.1:(\d+)/g)) {
-        ports[m[1]] = Number(m[2]);
-      }
-      if (log.includes("event=ready") && ports.http && ports.admin) {
-        clearTimeout(fail);
-        resolve(ports);
-      }
-    });
-    daemon.on("exit", (code) => reject(new Error(`pvcd exited (${code}):\n${log}`)));
-  });
-}
-
-function request(port, method, target) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path: target }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 async function counts(ports, article) {
   const r = await request(ports.admin, "GET",
@@ -111,30 +26,7 @@ async function counts(ports, article) {
   return JSON.parse(r.body);
 }
 
-async function waitFor(what, fn, ms = 5000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-// The tag exactly as the README shows it.
-function readmeTag() {
-  const text = fs.readFileSync(args.readme, "utf8");
-  const m = text.match(/<script async src="(https:\/\/[^"/]+)\/widget\.js"[^>]*><\/script>/);
-  if (!m) throw new Error("README.md shows no widget tag");
-  return { tag: m[0], origin: m[1] };
-}
-
-function group(n, sep) {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, sep);
-}
-
 async function main() {
-  fs.mkdirSync(args.artifacts, { recursive: true });
   const ports = await startPvcd();
   const pvcdOrigin = `http://127.0.0.1:${ports.http}`;
 
@@ -152,32 +44,13 @@ async function main() {
   const enTag = pageTag(tag).replace(/data-article="[^"]*"/, 'data-article="/en/budget"')
     .replace("></script>", ' data-lang="en"></script>');
   const botTag = pageTag(tag).replace(/data-article="[^"]*"/, 'data-article="/bot-check"');
-  const page = (lang, t) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
-<title>Cổng thông tin</title></head>
-<body style="margin:0;font-family:Arial,sans-serif;background:#fff">
-<footer style="padding:16px;background:#f0f0f0;border-top:3px solid #a00">
-<p style="margin:0 0 8px">Cổng Thông tin điện tử — bản thử nghiệm</p>
-${t}
-</footer></body></html>`;
-  const pages = {
-    "/vi.html": page("vi", pageTag(tag)),
-    "/en.html": page("en", enTag),
-    "/bot.html": page("vi", botTag),
-  };
-  pageServer = http.createServer((req, res) => {
-    const body = pages[req.url];
-    res.writeHead(body ? 200 : 404, { "Content-Type": "text/html; charset=utf-8",
-                                      "Referrer-Policy": "no-referrer" });
-    res.end(body || "not found");
+  const pageOrigin = await servePages({
+    "/vi.html": portalPage("vi", pageTag(tag)),
+    "/en.html": portalPage("en", enTag),
+    "/bot.html": portalPage("vi", botTag),
   });
-  await new Promise((r) => pageServer.listen(0, "127.0.0.1", r));
-  const pageOrigin = `http://127.0.0.1:${pageServer.address().port}`;
 
-  const profile = fs.mkdtempSync(path.join(tmp, "profile-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: args.chromium, headless: true, args: LAUNCH_FLAGS, userAgent: DESKTOP_UA,
-    viewport: { width: 520, height: 300 } });
-  browsers.push(context);
+  const context = await desktopBrowser({ width: 520, height: 300 });
 
   async function load(file, lang) {
     const p = await context.newPage();
@@ -248,8 +121,7 @@ ${t}
   });
 
   await check("headless Chromium's own User-Agent is refused as a bot", async () => {
-    const headless = await chromium.launch({ executablePath: args.chromium, headless: true, args: LAUNCH_FLAGS });
-    browsers.push(headless);
+    const headless = await headlessBrowser();
     const p = await headless.newPage();
     const beacon = p.waitForRequest((r) => new URL(r.url()).pathname === "/hit");
     const answer = p.waitForResponse((r) => r.url().startsWith(`${pvcdOrigin}/api/v1/widget?`));
@@ -265,17 +137,4 @@ ${t}
   });
 }
 
-main()
-  .then(async () => {
-    clearTimeout(deadline);
-    await cleanup();
-    console.log(`${passed} passed, 0 failed`);
-    console.log(`screenshots: ${path.join(args.artifacts, "widget-vi.png")} ${path.join(args.artifacts, "widget-en.png")}`);
-  })
-  .catch(async (e) => {
-    clearTimeout(deadline);
-    console.error("FAIL:", e && e.stack ? e.stack : e);
-    await cleanup();
-    console.log(`${passed} passed, 1 failed`);
-    process.exit(1);
-  });
+run(main, ["widget-vi.png", "widget-en.png"]);
