@@ -71,6 +71,7 @@ bool flusher::resolve_previous_attempt(std::string& error) {
     }
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(attempted_));
     last_seq_ = stored;
+    if (outbox_.written) outbox_.written(stored, true);  // its outbox entry landed with it
   }
   retrying_ = false;
   attempted_ = 0;
@@ -150,7 +151,9 @@ std::string flusher::flush_once() {
   }
   const std::uint64_t seq = last_seq_ + 1;
   const auto started = std::chrono::steady_clock::now();
-  error = db_.apply(tables, seq, &extra);
+  if (outbox_.add) error = outbox_.add(tables, seq, extra);
+  if (error.empty()) error = db_.apply(tables, seq, &extra);
+  if (outbox_.written) outbox_.written(seq, error.empty());
   if (extra_.written) extra_.written(error.empty());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

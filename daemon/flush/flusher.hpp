@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,19 @@ class flusher {
   };
   void set_extra_writes(extra_writes e) { extra_ = std::move(e); }
 
+  // Cluster mode (cluster/outbox.hpp): `add` puts the flush into the node's
+  // outbox, in the same atomic write as its counts and sequence number, and
+  // returns "" or why the flush must wait (the outbox is full): that round
+  // then fails like a store error, and its counts stay held in memory.
+  // `written` gets the write's outcome.
+  struct outbox_hooks {
+    std::function<std::string(std::span<const delta_table* const> tables, std::uint64_t seq,
+                              key_writes& out)>
+        add;
+    std::function<void(std::uint64_t seq, bool ok)> written;
+  };
+  void set_outbox(outbox_hooks hooks) { outbox_ = std::move(hooks); }
+
   // Advances the table's current day if the clock has crossed midnight.
   void update_day();
 
@@ -115,6 +129,7 @@ class flusher {
   clock_fn now_;
   observer_fn observer_;
   extra_writes extra_;
+  outbox_hooks outbox_;
 
   std::vector<held_table> pending_;                              // drained, not yet written
   std::vector<std::vector<std::unique_ptr<delta_table>>> free_;  // per shard, to give back

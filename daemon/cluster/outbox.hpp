@@ -1,0 +1,81 @@
+#pragma once
+// A cluster-mode node's outbox: every flush, kept in the node's own RocksDB
+// until the Redis Cluster has it (cluster/shipper.hpp). The flusher adds a
+// flush in the same atomic write as its counts and sequence number, so after
+// a crash the outbox holds exactly the flushes that landed and were not
+// shipped yet; flush sequence numbers are consecutive, so the entries are too.
+//
+//   O <seq, 8 bytes big-endian>   unix ms (8 bytes little-endian), then the
+//                                 flush (core/outbox_entry.hpp)
+//   #incarnation                  this data dir's node id in the cluster's
+//                                 markers: 32 hex digits made when the outbox
+//                                 is first opened, so a new data dir never
+//                                 reuses an old one's sequence numbers
+//
+// Bounded: once `max_bytes` are waiting, add() refuses and the flusher holds
+// the counts in memory as it does when the store fails (/readyz says so).
+//
+// Thread-safety: add() on the flusher thread, next()/remove() on the shipper
+// thread, the figures from any.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "core/delta_table.hpp"
+#include "core/widget_keys.hpp"
+
+namespace pvc {
+
+class store;
+
+class outbox {
+ public:
+  // Reads what a previous run left (sizes and times) and the incarnation id,
+  // making one on first use. Null and `error` set when the store fails.
+  static std::unique_ptr<outbox> open(store& db, std::uint64_t max_bytes, std::string& error);
+
+  // The flusher's hook (flusher::set_outbox): the flush's entry into `out`.
+  std::string add(std::span<const delta_table* const> tables, std::uint64_t seq, key_writes& out);
+  // After the flusher's write: whether `seq` landed (kept in the figures).
+  void added(std::uint64_t seq, bool ok);
+
+  struct entry {
+    std::uint64_t seq = 0;
+    std::int64_t unix_ms = 0;  // when it was flushed
+    std::string flush;         // core/outbox_entry.hpp
+  };
+  // The oldest flush still to ship; false when none (or `error` set).
+  bool oldest(entry& out, std::string& error) const;
+  // Drops a shipped flush (the oldest).
+  std::string remove(std::uint64_t seq);
+
+  const std::string& incarnation() const noexcept { return incarnation_; }
+  std::uint64_t depth() const;
+  std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
+  std::uint64_t max_bytes() const noexcept { return max_bytes_; }
+  bool full() const noexcept { return bytes() >= max_bytes_; }
+  // Seconds since the oldest waiting flush was written; 0 when none waits.
+  double oldest_age_seconds() const;
+
+ private:
+  outbox(store& db, std::uint64_t max_bytes) : db_(db), max_bytes_(max_bytes) {}
+
+  struct waiting {
+    std::uint64_t seq;
+    std::int64_t unix_ms;
+    std::uint64_t bytes;
+  };
+  store& db_;
+  const std::uint64_t max_bytes_;
+  std::string incarnation_;
+  mutable std::mutex mutex_;
+  std::deque<waiting> waiting_;  // in seq order
+  waiting proposed_{};           // add()'s entry until added() says whether it landed
+  std::atomic<std::uint64_t> bytes_{0};
+};
+
+}  // namespace pvc
