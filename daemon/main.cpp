@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "admin/admin_api.hpp"
+#include "app/cluster_mode.hpp"
 #include "app/config.hpp"
 #include "app/liveness.hpp"
 #include "app/metrics.hpp"
@@ -130,13 +131,25 @@ int main(int argc, char** argv) {
   if (auto err = visitors.restore(*db); !err.empty()) return fail_start(err);
   pvc::top_lists tops(
       *db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
-  pvc::embedded_reader reads(*db, table, visitors.visitors(), tops);
+  pvc::embedded_reader embedded_reads(*db, table, visitors.visitors(), tops);
+  // Cluster mode: flushes also go to the outbox and on to the Redis Cluster,
+  // and every read answers the cluster's figures.
+  std::unique_ptr<pvc::cluster_mode> cluster;
+  if (!cfg.redis_cluster.empty()) {
+    cluster = pvc::cluster_mode::open(cfg, *db, table, visitors.visitors(), error);
+    if (!cluster) return fail_start(error);
+    cluster->attach(flush);
+  }
+  pvc::reader& reads = cluster ? cluster->reads() : embedded_reads;
 
   pvc::metrics stats(table, flush, reads);
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
   pvc::route_context ctx{reads, table, [&stats] { return stats.render(); }};
-  ctx.ready = [&flush] { return !flush.stats().failing.load(std::memory_order_relaxed); };
+  ctx.ready = [&flush, &cluster] {
+    return !flush.stats().failing.load(std::memory_order_relaxed) &&
+           !(cluster && cluster->box().full());
+  };
   pvc::reloader reloads;
 
   // Client addresses: believe forwarding headers only from trusted proxies.
@@ -232,6 +245,12 @@ int main(int argc, char** argv) {
       *db, reads, table, flush,
       [&live_admin_token](std::size_t i) -> const std::string& { return live_admin_token.get(i); });
   ctx.admin = &admin_api;
+  if (cluster) {
+    admin_api.refuse_count_changes(
+        "cluster mode does not apply adjust, rename, merge or import to the cluster yet; run "
+        "them on a single-node pvcd, or change the cluster's keys with redis-cli (README "
+        "\"Running several nodes\")");
+  }
   pvc::router public_routes(pvc::router::role::public_api, ctx);
   pvc::router admin_routes(pvc::router::role::admin, ctx);
 
@@ -268,7 +287,11 @@ int main(int argc, char** argv) {
   std::thread flush_thread([&] { flush.run(cfg.flush_interval); });
   pvc::liveness_reporter liveness(io, table);
   liveness.start();
-  tops.start();
+  if (cluster) {
+    cluster->start();
+  } else {
+    tops.start();
+  }
   pvc::systemd::notify("READY=1\nSTATUS=counting");
   spdlog::info("event=ready");
 
@@ -310,6 +333,8 @@ int main(int argc, char** argv) {
     if (attempt == 5) return 1;
     std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
   }
+  // The outbox keeps what the cluster has not taken: it ships at the next start.
+  if (cluster) cluster->stop(std::chrono::seconds(2));
   spdlog::info("event=stopped flushes={} views_written={}", flush.stats().flushes.load(),
                flush.stats().views.load());
   return 0;

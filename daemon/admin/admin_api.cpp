@@ -509,6 +509,10 @@ bool admin_api::authorize(const http_request_view& req, std::string_view query, 
   return true;
 }
 
+void admin_api::refuse_count_changes(std::string why) {
+  impl_->count_changes_refused = std::move(why);
+}
+
 void admin_api::add_routes(router& r) {
   impl& m = *impl_;
   admin_api& api = *this;
@@ -535,19 +539,26 @@ void admin_api::add_routes(router& r) {
   // The writing routes: each needs the whole request (the caller is audited).
   using write_handler = void (*)(admin_api&, admin_api::impl&, const http_request_view&,
                                  std::string_view, http_response&, counter_shard&);
-  auto add_write = [&](const char* path, write_handler fn) {
+  // `changes_counts`: the route rewrites stored counts, which cluster mode
+  // refuses (refuse_count_changes) until it applies them to the cluster.
+  auto add_write = [&](const char* path, write_handler fn, bool changes_counts) {
     r.add(path, "POST",
-          [&api, &m, fn](const http_request_view& req, std::string_view q, http_response& res,
-                         counter_shard& shard) { fn(api, m, req, q, res, shard); });
+          [&api, &m, fn, changes_counts](const http_request_view& req, std::string_view q,
+                                         http_response& res, counter_shard& shard) {
+            if (changes_counts && !m.count_changes_refused.empty()) {
+              return res.text(409, m.count_changes_refused);
+            }
+            fn(api, m, req, q, res, shard);
+          });
   };
-  add_write("/admin/v1/adjust", answer_adjust);
-  add_write("/admin/v1/rename", answer_rename);
-  add_write("/admin/v1/merge", answer_merge);
-  add_write("/admin/v1/import/start", import_start);
-  add_write("/admin/v1/import/chunk", import_chunk);
-  add_write("/admin/v1/import/commit", import_commit);
-  add_write("/admin/v1/import/abort", import_abort);
-  add_write("/admin/v1/backup", backup_start);
+  add_write("/admin/v1/adjust", answer_adjust, true);
+  add_write("/admin/v1/rename", answer_rename, true);
+  add_write("/admin/v1/merge", answer_merge, true);
+  add_write("/admin/v1/import/start", import_start, true);
+  add_write("/admin/v1/import/chunk", import_chunk, true);
+  add_write("/admin/v1/import/commit", import_commit, true);
+  add_write("/admin/v1/import/abort", import_abort, true);
+  add_write("/admin/v1/backup", backup_start, false);
 }
 
 }  // namespace pvc

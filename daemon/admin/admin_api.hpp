@@ -75,6 +75,11 @@ class admin_api {
   // Registers the routes above (add_admin_routes calls it).
   void add_routes(router& r);
 
+  // Cluster mode: the routes that rewrite stored counts (adjust, rename,
+  // merge, import) answer 409 with `why`, as they would change only this
+  // node's store and not the cluster's figures.
+  void refuse_count_changes(std::string why);
+
   // For mutating routes, before anything else: false when the caller is
   // refused (401/403 written to `res`). `caller` gets who it is.
   bool authorize(const http_request_view& req, std::string_view query, http_response& res,

@@ -98,6 +98,7 @@ struct admin_api::impl {
 
   store& db;
   reader& reads;
+  std::string count_changes_refused;  // "" = allowed (refuse_count_changes)
   counter_table& table;
   const flusher& flush;
   token_fn token;

@@ -10,6 +10,11 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
+#include <cctype>
+
+#include "cluster/node_address.hpp"
 #include "core/calendar.hpp"
 #include "core/client_ip.hpp"
 #include "version.hpp"
@@ -228,6 +233,49 @@ const std::vector<key_spec>& key_table() {
       {"http_max_connections", "N", "10000",
        "open HTTP connections per listener (16..1000000); past it the oldest idle one is closed",
        integer_key(&config::http_max_connections, "http_max_connections", 16, 1'000'000)},
+      {"redis_cluster", "LIST", "(none)",
+       "seed nodes of the Redis Cluster to count into (HOST:PORT list); unset = the embedded "
+       "store alone",
+       list_key(&config::redis_cluster, "redis_cluster",
+                [](const std::string& item) {
+                  const auto a = cluster::parse_node_address(item);
+                  return a && !a->host.empty() ? std::string() : std::string("expected HOST:PORT");
+                })},
+      {"node_name", "NAME", "(host name)",
+       "this node's name in logs, metrics and pvctl stats (up to 64 letters, digits, '.', '-', "
+       "'_'; \"\" = the host name)",
+       [](config& c, const std::string& v) -> std::string {
+         const bool ok = v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+                                  ch == '-' || ch == '_';
+                         });
+         if (!ok) return bad("node_name", v, "expected up to 64 letters, digits, '.', '-' or '_'");
+         c.node_name = v;
+         return {};
+       }},
+      {"redis_password_file", "FILE", "(none)",
+       "file holding the Redis password (AUTH) for cluster mode",
+       path_key(&config::redis_password_file)},
+      {"redis_timeout", "DURATION", "1s", "connect and command timeout for Redis (10ms..60s)",
+       duration_key(&config::redis_timeout, "redis_timeout", 10ms, 60s)},
+      {"redis_wait_replicas", "N", "1",
+       "replicas that must hold a flush before it leaves the outbox (0..5; WAIT)",
+       integer_key(&config::redis_wait_replicas, "redis_wait_replicas", 0, 5)},
+      {"redis_read_replicas", "BOOL", "false",
+       "cluster reads from replicas (spreads reads; may lag by the replication delay)",
+       [](config& c, const std::string& v) -> std::string {
+         if (v != "true" && v != "false")
+           return bad("redis_read_replicas", v, "expected true or false");
+         c.redis_read_replicas = v == "true";
+         return {};
+       }},
+      {"outbox_max_bytes", "SIZE", "1GiB",
+       "flushes kept on disk while the cluster is away (1MiB..1TiB); when full, counts wait in "
+       "memory and /readyz says so",
+       size_key(&config::outbox_max_bytes, "outbox_max_bytes", 1u << 20, std::uint64_t{1} << 40)},
+      {"outbox_drain_rate", "N", "200",
+       "flushes shipped a second at most when the outbox drains after an outage (1..100000)",
+       integer_key(&config::outbox_drain_rate, "outbox_drain_rate", 1, 100'000)},
   };
   return table;
 }
@@ -329,6 +377,14 @@ void for_each_field(Fn&& fn) {
   fn("max_tracked_keys", &config::max_tracked_keys);
   fn("max_new_keys_per_second", &config::max_new_keys_per_second);
   fn("http_max_connections", &config::http_max_connections);
+  fn("redis_cluster", &config::redis_cluster);
+  fn("node_name", &config::node_name);
+  fn("redis_password_file", &config::redis_password_file);
+  fn("redis_timeout", &config::redis_timeout);
+  fn("redis_wait_replicas", &config::redis_wait_replicas);
+  fn("redis_read_replicas", &config::redis_read_replicas);
+  fn("outbox_max_bytes", &config::outbox_max_bytes);
+  fn("outbox_drain_rate", &config::outbox_drain_rate);
 }
 
 }  // namespace
@@ -404,6 +460,10 @@ config_outcome load_config(int argc, char** argv) {
     }
   }
   if (cfg.threads == 0) cfg.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (cfg.node_name.empty()) {
+    char host[256] = {};
+    cfg.node_name = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "pvcd";
+  }
   if (check_only) {
     out.message = "pvcd: configuration ok";
     return out;

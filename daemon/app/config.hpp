@@ -46,6 +46,15 @@ struct config {
   std::size_t max_tracked_keys = 5'000'000;
   std::size_t max_new_keys_per_second = 20'000;
   std::size_t http_max_connections = 10'000;
+  // Cluster mode (README "Running several nodes"): empty = the embedded store alone.
+  std::vector<std::string> redis_cluster;  // seed nodes, HOST:PORT
+  std::string node_name;                   // "" = the host name, resolved at load time
+  std::string redis_password_file;         // "" = no AUTH
+  std::chrono::milliseconds redis_timeout{1000};
+  unsigned redis_wait_replicas = 1;
+  bool redis_read_replicas = false;
+  std::size_t outbox_max_bytes = std::size_t{1} << 30;
+  unsigned outbox_drain_rate = 200;  // flushes a second after an outage
 };
 
 // What load_config decided: run with `cfg`, or exit now with `exit_code`

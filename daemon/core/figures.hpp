@@ -2,6 +2,7 @@
 // The figures pvcd answers with, whatever holds the counts (the embedded
 // store, or a Redis Cluster): plain values shared by the store, the read
 // layer (read/reader.hpp) and the routes that print them.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,6 +62,35 @@ struct top_list {
 // The ranking order of every "most viewed" list: more views first, then by id.
 inline bool ranks_before(const ranked_article& a, const ranked_article& b) {
   return a.views != b.views ? a.views > b.views : a.article < b.article;
+}
+
+// The first day a list of `p` counts, up to `today` (unused for `all`).
+inline day_number first_day_of(top_period p, day_number today) {
+  switch (p) {
+    case top_period::day:
+      return today;
+    case top_period::week:
+      return today - 6;
+    case top_period::month:
+      return first_of_month(today);
+    case top_period::all:
+      break;
+  }
+  return today;
+}
+
+// Keeps the n best of `v` (unordered).
+inline void keep_best(std::vector<ranked_article>& v, std::size_t n) {
+  if (v.size() <= n) return;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), ranks_before);
+  v.resize(n);
+}
+
+// The n best of `v`, most viewed first; articles with no views are left out.
+inline void rank_top(std::vector<ranked_article>& v, std::size_t n) {
+  std::erase_if(v, [](const ranked_article& a) { return a.views == 0; });
+  keep_best(v, n);
+  std::sort(v.begin(), v.end(), ranks_before);
 }
 
 }  // namespace pvc

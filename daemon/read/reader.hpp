@@ -51,7 +51,10 @@ class reader {
   virtual day_number today() const = 0;
 
   // The counts `refs` name, read at one instant (0 for a count never
-  // written), in their order into `out`. Returns "" or the error.
+  // written), in their order into `out`. Returns "" or the error; `warming`
+  // when a backend that serves from a cache has not fetched them yet (the
+  // route answers 503: retry in a second).
+  static constexpr std::string_view warming = "warming: these counts are being fetched";
   virtual std::string counts(std::span<const count_ref> refs, std::vector<std::uint64_t>& out) = 0;
 
   // Every site with counts, by name.

@@ -17,40 +17,12 @@ constexpr std::int64_t idle_seconds = 600;
 // corrections (which change totals without day counts) show within the hour.
 constexpr std::int64_t rescan_seconds = 3600;
 
-// Keeps the n best of `v` (unordered).
-void keep_best(std::vector<ranked_article>& v, std::size_t n) {
-  if (v.size() <= n) return;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(), ranks_before);
-  v.resize(n);
-}
-
-// The n best of `v`, most viewed first; articles with no views are left out.
-void rank(std::vector<ranked_article>& v, std::size_t n) {
-  std::erase_if(v, [](const ranked_article& a) { return a.views == 0; });
-  keep_best(v, n);
-  std::sort(v.begin(), v.end(), ranks_before);
-}
-
 std::vector<ranked_article> to_vector(std::unordered_map<std::string, std::uint64_t>& sums) {
   std::vector<ranked_article> v;
   v.reserve(sums.size());
   for (auto& [article, n] : sums)
     v.push_back({article, n});
   return v;
-}
-
-day_number first_day_of(top_period p, day_number today) {
-  switch (p) {
-    case top_period::day:
-      return today;
-    case top_period::week:
-      return today - 6;
-    case top_period::month:
-      return first_of_month(today);
-    case top_period::all:
-      break;
-  }
-  return today;
 }
 
 }  // namespace
@@ -97,7 +69,7 @@ top_list top_lists::compute(std::string_view site, top_period period, std::size_
     out.articles = to_vector(s);
   }
   if (!out.error.empty()) out.articles.clear();
-  rank(out.articles, n);
+  rank_top(out.articles, n);
   return out;
 }
 
@@ -128,7 +100,7 @@ std::string top_lists::refresh_all_time(const std::string& site, list_state& sta
     out.articles.clear();
     for (std::size_t i = 0; i < ids.size(); ++i)
       out.articles.push_back({std::move(ids[i]), totals[i]});
-    rank(out.articles, cached_length);
+    rank_top(out.articles, cached_length);
   }
   state.base = out.articles;
   state.base_day = today;

@@ -40,6 +40,17 @@
 namespace pvc {
 namespace {
 
+// A read the backend could not answer: 503 while a cache fetches the counts
+// for the first time (cluster mode; retry in a second), else 500.
+void answer_read_error(std::string_view error, http_response& res) {
+  if (error == reader::warming) {
+    res.text(503, "counts: fetching them from the cluster, retry in a second");
+    res.cache_control = "no-store";
+    return;
+  }
+  res.text(500, "store read failed");
+}
+
 // A views request names at most this many articles: enough for a page of
 // "most viewed" links, small enough that one request stays cheap.
 constexpr std::size_t max_articles_per_view_request = 100;
@@ -145,7 +156,7 @@ void answer_views(route_context& ctx, std::string_view query, http_response& res
     }
   }
   const views_snapshot snap = ctx.read.views(site.value, articles);
-  if (!snap.error.empty()) return res.text(500, "store read failed");
+  if (!snap.error.empty()) return answer_read_error(snap.error, res);
 
   std::string& out = res.body;
   out.clear();
@@ -173,7 +184,7 @@ void answer_widget(route_context& ctx, const http_request_view& req, std::string
   std::vector<std::string_view> articles;
   if (q.article) articles.push_back(*q.article);
   const views_snapshot snap = ctx.read.views(q.site, articles);
-  if (!snap.error.empty()) return res.text(500, "store read failed");
+  if (!snap.error.empty()) return answer_read_error(snap.error, res);
   const visitor_counts v = ctx.read.visitors(q.site, shard.index());
 
   std::string& out = res.body;
@@ -269,7 +280,7 @@ void answer_sites(route_context& ctx, const http_request_view& req, http_respons
     refs.push_back({site, {}, count_period::month, today});
   }
   std::vector<std::uint64_t> v;
-  if (!ctx.read.counts(refs, v).empty()) return res.text(500, "store read failed");
+  if (const std::string e = ctx.read.counts(refs, v); !e.empty()) return answer_read_error(e, res);
   boost::json::array sites;
   sites.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {

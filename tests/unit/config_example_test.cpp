@@ -78,6 +78,14 @@ TEST(ConfigExample, ChangedKeysAndCopyCoverEveryKey) {
       {"max_tracked_keys", "5000"},
       {"max_new_keys_per_second", "50"},
       {"http_max_connections", "100"},
+      {"redis_cluster", "127.0.0.1:7001,127.0.0.1:7002"},
+      {"node_name", "pvcd-2.tinh.gov.vn"},
+      {"redis_password_file", "/etc/pvcd/redis-password"},
+      {"redis_timeout", "250ms"},
+      {"redis_wait_replicas", "0"},
+      {"redis_read_replicas", "true"},
+      {"outbox_max_bytes", "64MiB"},
+      {"outbox_drain_rate", "10"},
   };
   for (const auto& key : pvc::config_key_docs()) {
     SCOPED_TRACE(key.name);

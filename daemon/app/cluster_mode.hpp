@@ -1,0 +1,54 @@
+#pragma once
+// Cluster mode's parts, wired together for main.cpp: the node's outbox in
+// its store, the shipper thread that applies it to the Redis Cluster, and
+// the cluster reader every read route answers from. Built only when
+// `redis_cluster` is set; without it nothing here exists.
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "app/config.hpp"
+#include "cluster/outbox.hpp"
+#include "cluster/shipper.hpp"
+#include "read/cluster_reader.hpp"
+
+namespace pvc {
+
+class flusher;
+class store;
+
+class cluster_mode {
+ public:
+  // Opens the outbox and reads the password file. Null and `error` set when
+  // either fails (the daemon does not start).
+  static std::unique_ptr<cluster_mode> open(const config& cfg, store& db,
+                                            const counter_table& table, visitor_counter& visitors,
+                                            std::string& error);
+  ~cluster_mode();
+
+  // Every flush goes into the outbox with its counts, and wakes the shipper.
+  void attach(flusher& flush);
+  void start();
+  // After the final flush: ships what it can within `grace`, then stops.
+  // What is left ships at the next start.
+  void stop(std::chrono::milliseconds grace);
+
+  reader& reads() { return *reader_; }
+  const outbox& box() const { return *outbox_; }
+  const shipper& ship() const { return *shipper_; }
+  const cluster_reader& cluster_reads() const { return *reader_; }
+  const cluster::cluster_client& ship_client() const { return *ship_client_; }
+  const std::string& node_name() const { return node_name_; }
+
+ private:
+  cluster_mode() = default;
+
+  std::string node_name_;
+  std::unique_ptr<outbox> outbox_;
+  std::unique_ptr<cluster::cluster_client> ship_client_;
+  std::unique_ptr<shipper> shipper_;
+  std::unique_ptr<cluster_reader> reader_;
+  std::thread ship_thread_;
+};
+
+}  // namespace pvc

@@ -1,0 +1,270 @@
+#include "cluster/shipper.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "app/embedded.hpp"
+#include "cluster/key_slot.hpp"
+#include "core/cluster_keys.hpp"
+#include "core/outbox_entry.hpp"
+
+namespace pvc {
+namespace {
+
+using cluster::command;
+using cluster::keyed_command;
+
+double unix_now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// FCALL pvcd_apply for one site's part of flush `seq` (the argument layout
+// is the function's, pvcd_functions.lua).
+command apply_call(std::string_view node, std::uint64_t seq, std::uint64_t prev,
+                   std::string_view site, const site_part& part) {
+  command keys = {cluster_keys::markers(site), cluster_keys::total(site),
+                  cluster_keys::articles(site)};
+  command args = {std::string(node), std::to_string(seq), std::to_string(prev)};
+  for (const site_part::day_counts& d : part.days) {
+    keys.push_back(cluster_keys::day_total(site, d.day));
+    keys.push_back(cluster_keys::day_articles(site, d.day));
+    keys.push_back(cluster_keys::month_total(site, d.day));
+    keys.push_back(cluster_keys::month_articles(site, d.day));
+    args.push_back(std::to_string(d.site_views));
+    args.push_back(std::to_string(d.articles.size()));
+    for (const auto& [article, views] : d.articles) {
+      args.push_back(article);
+      args.push_back(std::to_string(views));
+    }
+  }
+  command call = {"FCALL", "pvcd_apply", std::to_string(keys.size())};
+  call.reserve(call.size() + keys.size() + args.size());
+  for (auto& k : keys)
+    call.push_back(std::move(k));
+  for (auto& a : args)
+    call.push_back(std::move(a));
+  return call;
+}
+
+// "ok", "dup:N" or "gap:N" (pvcd_functions.lua); false for anything else.
+bool parse_answer(const cluster::redis_reply& r, std::string& verdict, std::uint64_t& marker) {
+  if (r.type != cluster::reply_type::string && r.type != cluster::reply_type::status) return false;
+  const std::string_view t = r.text;
+  if (t == "ok") {
+    verdict = "ok";
+    return true;
+  }
+  const auto colon = t.find(':');
+  if (colon == std::string_view::npos) return false;
+  verdict = std::string(t.substr(0, colon));
+  marker = std::strtoull(std::string(t.substr(colon + 1)).c_str(), nullptr, 10);
+  return verdict == "dup" || verdict == "gap";
+}
+
+}  // namespace
+
+shipper::shipper(outbox& box, cluster::cluster_client& client, shipper_options options)
+    : box_(box), client_(client), options_(std::move(options)) {}
+
+std::string shipper::load_functions() {
+  for (const auto& r : client_.function_load(embedded::pvcd_functions_lua(), true)) {
+    if (!r.result.ok())
+      return "loading pvcd's functions on " + r.node.to_string() + ": " + r.result.error;
+    if (r.result.reply.is_error()) {
+      return "loading pvcd's functions on " + r.node.to_string() + ": " + r.result.reply.text;
+    }
+  }
+  functions_loaded_ = true;
+  return {};
+}
+
+// After a restart, where each site of this flush stands in the cluster.
+std::string shipper::read_markers(const std::map<std::string, site_part, std::less<>>& parts) {
+  std::vector<keyed_command> asks;
+  std::vector<std::string_view> sites;
+  for (const auto& [site, part] : parts) {
+    if (last_applied_.contains(site)) continue;
+    const std::string key = cluster_keys::markers(site);
+    asks.push_back({key, {"HGET", key, box_.incarnation()}});
+    sites.push_back(site);
+  }
+  if (asks.empty()) return {};
+  const std::vector<cluster::call_result> got = client_.run_many(asks);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (!got[i].ok()) return got[i].error;
+    const cluster::redis_reply& r = got[i].reply;
+    if (r.is_error()) return r.text;
+    last_applied_[std::string(sites[i])] =
+        r.is_nil() ? 0 : std::strtoull(r.text.c_str(), nullptr, 10);
+  }
+  return {};
+}
+
+std::string shipper::ship_once(bool& shipped) {
+  shipped = false;
+  if (!functions_loaded_) {
+    if (std::string e = load_functions(); !e.empty()) return e;
+  }
+  outbox::entry e;
+  std::string error;
+  if (!box_.oldest(e, error)) return error;
+  std::map<std::string, site_part, std::less<>> parts;
+  if (!decode_outbox_entry(e.flush, parts)) {
+    // Only a damaged disk makes one: shipping cannot go past it otherwise.
+    spdlog::error("event=outbox_entry_unreadable seq={} action=dropped", e.seq);
+    stats_.gaps.fetch_add(1, std::memory_order_relaxed);
+    return box_.remove(e.seq);
+  }
+
+  // New sites join the list every node reads (SADD is idempotent).
+  command add_sites = {"SADD", std::string(cluster_keys::sites)};
+  for (const auto& [site, part] : parts)
+    if (!registered_.contains(site)) add_sites.push_back(site);
+  if (add_sites.size() > 2) {
+    const cluster::call_result r = client_.run(cluster_keys::sites, add_sites);
+    if (!r.ok()) return r.error;
+    if (r.reply.is_error()) return r.reply.text;
+    for (std::size_t i = 2; i < add_sites.size(); ++i)
+      registered_.insert(add_sites[i]);
+  }
+  if (std::string m = read_markers(parts); !m.empty()) return m;
+
+  // One function call per site the cluster does not have yet; a gap is
+  // reported, then applied after the marker (a second round).
+  std::vector<std::string_view> todo;
+  std::map<std::string_view, std::uint64_t> prev;
+  for (const auto& [site, part] : parts) {
+    const std::uint64_t last = last_applied_[site];
+    if (last >= e.seq) {
+      stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    todo.push_back(site);
+    prev[site] = last;
+  }
+  std::map<std::uint16_t, std::string> written;  // a key per slot written, for WAIT
+  for (int round = 0; round < 2 && !todo.empty(); ++round) {
+    std::vector<keyed_command> calls;
+    for (std::string_view site : todo) {
+      calls.push_back(
+          {cluster_keys::markers(site),
+           apply_call(box_.incarnation(), e.seq, prev[site], site, parts.find(site)->second)});
+    }
+    const std::vector<cluster::call_result> got = client_.run_many(calls);
+    std::vector<std::string_view> again;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const std::string_view site = todo[i];
+      if (!got[i].ok()) return got[i].error;
+      std::string verdict;
+      std::uint64_t marker = 0;
+      if (!parse_answer(got[i].reply, verdict, marker)) {
+        return "pvcd_apply on " + std::string(site) + ": " + got[i].reply.describe();
+      }
+      written.emplace(cluster::key_slot(calls[i].key), calls[i].key);
+      if (verdict == "gap") {
+        spdlog::error("event=cluster_gap site={} node={} seq={} expected_marker={} marker={}", site,
+                      box_.incarnation(), e.seq, prev[site], marker);
+        stats_.gaps.fetch_add(1, std::memory_order_relaxed);
+        prev[site] = marker;
+        again.push_back(site);
+        continue;
+      }
+      if (verdict == "dup") {
+        stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        stats_.site_parts.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& d : parts.find(site)->second.days)
+          stats_.keys.fetch_add(d.articles.size(), std::memory_order_relaxed);
+      }
+      last_applied_[std::string(site)] = e.seq;
+    }
+    todo = std::move(again);
+  }
+  if (!todo.empty())
+    return "the cluster's markers keep moving under this node (another node with its id?)";
+
+  // The flush leaves the outbox only once replicas hold it: a failover then
+  // keeps it. WAIT covers every earlier write on the same connection, so one
+  // per master written to.
+  if (options_.wait_replicas > 0) {
+    std::map<std::string, std::string> per_master;  // master -> a key it serves
+    const cluster::slot_map map = client_.map();
+    for (const auto& [slot, key] : written) {
+      const cluster::shard* s = map.shard_of(slot);
+      per_master.emplace(s ? s->master.to_string() : key, key);
+    }
+    for (const auto& [master, key] : per_master) {
+      const cluster::call_result r =
+          client_.run(key, {"WAIT", std::to_string(options_.wait_replicas),
+                            std::to_string(options_.wait_timeout.count())});
+      if (!r.ok()) return r.error;
+      if (r.reply.type != cluster::reply_type::integer) return "WAIT: " + r.reply.describe();
+      if (r.reply.integer < options_.wait_replicas) {
+        return "flush " + std::to_string(e.seq) + " reached " + std::to_string(r.reply.integer) +
+               " of " + std::to_string(options_.wait_replicas) + " replicas on " + master +
+               " (kept, sent again)";
+      }
+    }
+  }
+  if (std::string r = box_.remove(e.seq); !r.empty()) return r;
+  shipped = true;
+  stats_.flushes.fetch_add(1, std::memory_order_relaxed);
+  stats_.last_success_unix.store(unix_now(), std::memory_order_relaxed);
+  return {};
+}
+
+void shipper::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    pending_ = true;
+  }
+  wake_.notify_one();
+}
+
+void shipper::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+}
+
+void shipper::run() {
+  using namespace std::chrono;
+  const auto min_gap = duration_cast<steady_clock::duration>(
+      duration<double>(1.0 / std::max(options_.max_flushes_per_second, 0.001)));
+  milliseconds retry = options_.retry_first;
+  std::string last_error;
+  for (;;) {
+    const auto started = steady_clock::now();
+    bool shipped = false;
+    const std::string error = ship_once(shipped);
+    steady_clock::duration pause = milliseconds(200);  // nothing waits: poll now and then
+    if (!error.empty()) {
+      stats_.errors.fetch_add(1, std::memory_order_relaxed);
+      stats_.failing.store(true, std::memory_order_relaxed);
+      if (error != last_error) spdlog::warn("event=ship_failed error=\"{}\"", error);
+      last_error = error;
+      pause = retry;
+      retry = std::min(retry * 2, options_.retry_cap);
+    } else {
+      if (stats_.failing.exchange(false, std::memory_order_relaxed)) {
+        spdlog::info("event=ship_recovered");
+      }
+      last_error.clear();
+      retry = options_.retry_first;
+      if (shipped) pause = min_gap - (steady_clock::now() - started);
+    }
+    std::unique_lock lock(mutex_);
+    if (stop_) return;
+    if (pause > steady_clock::duration::zero()) {
+      wake_.wait_for(lock, pause, [&] { return stop_ || (pending_ && error.empty() && !shipped); });
+    }
+    pending_ = false;
+    if (stop_) return;
+  }
+}
+
+}  // namespace pvc

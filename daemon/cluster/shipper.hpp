@@ -1,0 +1,94 @@
+#pragma once
+// Cluster mode's one writer to Redis: takes the node's outbox in order and
+// applies each flush to the cluster exactly once.
+//
+//   for the oldest flush in the outbox, per site it holds:
+//     FCALL pvcd_apply (pvcd_functions.lua) with the site's keys, this node's
+//     incarnation, the flush's seq and the previous flush that held the site
+//   then WAIT for `wait_replicas` replicas on every master written to, and
+//   only then drop the flush from the outbox
+//
+// A retry after any failure (a lost reply, a failover, a timeout in WAIT)
+// sends the whole flush again: the function answers "dup" for the sites it
+// already applied, so nothing counts twice. After a restart the previous
+// flush of a site is not known: the shipper reads the site's marker first
+// and continues from it. A "gap" (the cluster lost flushes it had confirmed:
+// a failover to a replica that had not got them, or a restored backup) is
+// logged and counted, and the flush is applied after the marker: those
+// counts are the stated loss, never an over-count.
+//
+// Thread-safety: run() on the shipper's own thread; stats() from any.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "cluster/cluster_client.hpp"
+#include "cluster/outbox.hpp"
+
+namespace pvc {
+
+struct shipper_options {
+  // Replicas that must hold a flush before it leaves the outbox (WAIT), and
+  // how long one WAIT may take.
+  int wait_replicas = 1;
+  std::chrono::milliseconds wait_timeout{1000};
+  // Drain rate after an outage: at most this many flushes a second.
+  double max_flushes_per_second = 100;
+  // Pause after a failed attempt (doubling up to the cap).
+  std::chrono::milliseconds retry_first{100};
+  std::chrono::milliseconds retry_cap{5000};
+};
+
+struct shipper_stats {
+  std::atomic<std::uint64_t> flushes{0};     // flushes shipped and acknowledged
+  std::atomic<std::uint64_t> site_parts{0};  // function calls that applied
+  std::atomic<std::uint64_t> keys{0};        // (day, article) counts shipped
+  std::atomic<std::uint64_t> duplicates{0};  // site parts the cluster had already
+  std::atomic<std::uint64_t> gaps{0};        // site parts after flushes the cluster lost
+  std::atomic<std::uint64_t> errors{0};      // failed attempts
+  std::atomic<bool> failing{false};          // since the last failed attempt, until a success
+  std::atomic<double> last_success_unix{0};
+};
+
+class shipper {
+ public:
+  shipper(outbox& box, cluster::cluster_client& client, shipper_options options);
+
+  // Ships the oldest waiting flush, if any. Returns "" (shipped, or nothing
+  // waits: then `shipped` is false) or the error.
+  std::string ship_once(bool& shipped);
+
+  // Ships until stop(): as soon as a flush waits (notify() or a short poll),
+  // at most max_flushes_per_second, backing off after failures.
+  void run();
+  void stop();
+  void notify();  // a flush was added (the flusher thread)
+
+  const shipper_stats& stats() const noexcept { return stats_; }
+
+ private:
+  std::string load_functions();
+  std::string read_markers(const std::map<std::string, struct site_part, std::less<>>& parts);
+
+  outbox& box_;
+  cluster::cluster_client& client_;
+  const shipper_options options_;
+  bool functions_loaded_ = false;
+  // Per site, the last flush of this node the cluster has (from this run's
+  // answers, or its marker read after a restart).
+  std::map<std::string, std::uint64_t, std::less<>> last_applied_;
+  std::set<std::string, std::less<>> registered_;  // sites known to be in pvc:sites
+  shipper_stats stats_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool pending_ = false;
+};
+
+}  // namespace pvc

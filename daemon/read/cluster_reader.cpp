@@ -1,0 +1,269 @@
+#include "read/cluster_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "core/cluster_keys.hpp"
+#include "core/counter_table.hpp"
+#include "core/visitors.hpp"
+
+namespace pvc {
+namespace {
+
+using namespace std::chrono_literals;
+using clock = std::chrono::steady_clock;
+
+// A count as Redis prints it: an integer (GET), or a score (ZSCORE; a
+// double, exact for every count below 2^53).
+std::uint64_t count_of(const cluster::redis_reply& r) {
+  if (r.type == cluster::reply_type::integer) return static_cast<std::uint64_t>(r.integer);
+  if (r.type != cluster::reply_type::string) return 0;
+  return static_cast<std::uint64_t>(std::strtod(r.text.c_str(), nullptr));
+}
+
+cluster::read_from read_side(const cluster::client_options& o) {
+  return o.read_from_replicas ? cluster::read_from::replica : cluster::read_from::master;
+}
+
+}  // namespace
+
+cluster_reader::cluster_reader(cluster::client_options options, const counter_table& table,
+                               visitor_counter& visitors, std::chrono::seconds keep_asked)
+    : table_(table),
+      visitors_(visitors),
+      keep_asked_(keep_asked),
+      refresh_client_(options),
+      direct_client_(std::move(options)),
+      last_good_refresh_(clock::now()) {}
+
+cluster_reader::~cluster_reader() {
+  stop();
+}
+
+void cluster_reader::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run_refresher(); });
+}
+
+void cluster_reader::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+cluster_reader::count_source cluster_reader::source_of(const count_ref& ref) {
+  const bool site = ref.article.empty();
+  switch (ref.period) {
+    case count_period::all:
+      return site ? count_source{cluster_keys::total(ref.site), {}}
+                  : count_source{cluster_keys::articles(ref.site), std::string(ref.article)};
+    case count_period::day:
+      return site ? count_source{cluster_keys::day_total(ref.site, ref.day), {}}
+                  : count_source{cluster_keys::day_articles(ref.site, ref.day),
+                                 std::string(ref.article)};
+    case count_period::month:
+      return site ? count_source{cluster_keys::month_total(ref.site, ref.day), {}}
+                  : count_source{cluster_keys::month_articles(ref.site, ref.day),
+                                 std::string(ref.article)};
+  }
+  return {};
+}
+
+day_number cluster_reader::today() const {
+  return table_.current_day();
+}
+
+std::string cluster_reader::counts(std::span<const count_ref> refs,
+                                   std::vector<std::uint64_t>& out) {
+  out.assign(refs.size(), 0);
+  bool cold = false;
+  const auto now = clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      cached_count& c = counts_[source_of(refs[i])];
+      c.asked = now;
+      if (!c.fetched) cold = true;
+      out[i] = c.value;
+    }
+    if (cold) warming_wanted_ = true;
+  }
+  if (cold) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    wake_.notify_one();
+    return std::string(warming);
+  }
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+std::vector<std::string> cluster_reader::site_names() {
+  std::lock_guard lock(mutex_);
+  return sites_;
+}
+
+visitor_counts cluster_reader::visitors(std::string_view site, std::size_t thread) {
+  // Distinct visitors are this node's own until they move to the cluster's
+  // HyperLogLogs (README "Running several nodes").
+  return visitors_.counts(thread, site, today(), steady_seconds());
+}
+
+std::shared_ptr<const top_list> cluster_reader::cached_top(std::string_view site,
+                                                           top_period period) {
+  std::lock_guard lock(mutex_);
+  cached_list& l = lists_[{std::string(site), period}];
+  l.asked = clock::now();
+  if (!l.list) {
+    warming_wanted_ = true;
+    wake_.notify_one();
+  }
+  return l.list;
+}
+
+top_list cluster_reader::read_top(cluster::cluster_client& client, std::string_view site,
+                                  top_period period, std::size_t n, cluster::read_from from) const {
+  top_list out;
+  const day_number day = today();
+  out.from = first_day_of(period, day);
+  out.to = day;
+  // Redis orders equal scores by member, descending; ask for one more than
+  // needed so ranks_before decides the last place's ties among those read.
+  const std::string stop = std::to_string(n);
+  cluster::command cmd;
+  switch (period) {
+    case top_period::day:
+      cmd = {"ZREVRANGE", cluster_keys::day_articles(site, day), "0", stop, "WITHSCORES"};
+      break;
+    case top_period::month:
+      cmd = {"ZREVRANGE", cluster_keys::month_articles(site, day), "0", stop, "WITHSCORES"};
+      break;
+    case top_period::all:
+      cmd = {"ZREVRANGE", cluster_keys::articles(site), "0", stop, "WITHSCORES"};
+      break;
+    case top_period::week:
+      // The union of the seven days, summed by Redis on the site's node.
+      cmd = {"ZUNION", "7"};
+      for (day_number d = day - 6; d <= day; ++d)
+        cmd.push_back(cluster_keys::day_articles(site, d));
+      cmd.push_back("WITHSCORES");
+      break;
+  }
+  const cluster::call_result r = client.run(cluster_keys::total(site), cmd, from);
+  if (!r.ok()) {
+    out.error = r.error;
+    return out;
+  }
+  if (r.reply.is_error()) {
+    out.error = r.reply.text;
+    return out;
+  }
+  const auto& e = r.reply.elements;
+  for (std::size_t i = 0; i + 1 < e.size(); i += 2)
+    out.articles.push_back({e[i].text, count_of(e[i + 1])});
+  rank_top(out.articles, n);
+  return out;
+}
+
+top_list cluster_reader::top(std::string_view site, top_period period, std::size_t n) {
+  std::lock_guard lock(direct_mutex_);
+  return read_top(direct_client_, site, period, n, cluster::read_from::master);
+}
+
+std::shared_ptr<export_cursor> cluster_reader::open_export(const export_filter&,
+                                                           std::string& error) {
+  error =
+      "cluster mode does not export yet: the counts are in the Redis Cluster (back it up with "
+      "redis-cli --cluster call ... BGSAVE, README \"Running several nodes\")";
+  return nullptr;
+}
+
+double cluster_reader::stale_seconds() const {
+  std::lock_guard lock(mutex_);
+  return std::chrono::duration<double>(clock::now() - last_good_refresh_).count();
+}
+
+void cluster_reader::refresh() {
+  const auto now = clock::now();
+  const cluster::read_from from = read_side(refresh_client_.options());
+  std::vector<count_source> sources;
+  std::vector<list_key> lists;
+  {
+    std::lock_guard lock(mutex_);
+    warming_wanted_ = false;
+    std::erase_if(counts_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    std::erase_if(lists_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    for (const auto& [source, c] : counts_)
+      sources.push_back(source);
+    for (const auto& [key, l] : lists_)
+      lists.push_back(key);
+  }
+  std::vector<cluster::keyed_command> cmds;
+  cmds.reserve(sources.size() + 1);
+  cmds.push_back(
+      {std::string(cluster_keys::sites), {"SMEMBERS", std::string(cluster_keys::sites)}, from});
+  for (const count_source& s : sources) {
+    cmds.push_back({s.key,
+                    s.member.empty() ? cluster::command{"GET", s.key}
+                                     : cluster::command{"ZSCORE", s.key, s.member},
+                    from});
+  }
+  const std::vector<cluster::call_result> got = refresh_client_.run_many(cmds);
+  bool all_ok = true;
+  std::vector<std::string> names;
+  if (got[0].ok() && !got[0].reply.is_error()) {
+    for (const auto& e : got[0].reply.elements)
+      names.push_back(e.text);
+    std::sort(names.begin(), names.end());
+  } else {
+    all_ok = false;
+  }
+  std::vector<std::pair<list_key, std::shared_ptr<const top_list>>> tops;
+  for (const list_key& k : lists) {
+    top_list t = read_top(refresh_client_, k.site, k.period, top_cached_length, from);
+    if (!t.error.empty()) {
+      all_ok = false;
+      continue;
+    }
+    tops.emplace_back(k, std::make_shared<const top_list>(std::move(t)));
+  }
+  std::lock_guard lock(mutex_);
+  if (got[0].ok() && !got[0].reply.is_error()) sites_ = std::move(names);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const cluster::call_result& r = got[i + 1];
+    if (!r.ok() || r.reply.is_error()) {
+      all_ok = false;
+      continue;  // the last figure stays
+    }
+    auto it = counts_.find(sources[i]);
+    if (it == counts_.end()) continue;
+    it->second.value = count_of(r.reply);
+    it->second.fetched = true;
+  }
+  for (auto& [k, t] : tops) {
+    auto it = lists_.find(k);
+    if (it != lists_.end()) it->second.list = std::move(t);
+  }
+  if (all_ok) last_good_refresh_ = clock::now();
+}
+
+void cluster_reader::run_refresher() {
+  auto next = clock::now();
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    // Once a second, or at once for a count asked for the first time (but
+    // never more often than every 50 ms, whatever the asking).
+    wake_.wait_until(lock, next, [&] { return stop_ || warming_wanted_; });
+    if (stop_) break;
+    lock.unlock();
+    const auto started = clock::now();
+    refresh();
+    next = started + 1s;
+    std::this_thread::sleep_for(50ms);
+    lock.lock();
+  }
+}
+
+}  // namespace pvc
