@@ -151,7 +151,10 @@ std::vector<node_result> cluster_client::function_load(std::string_view library_
 }
 
 void cluster_client::refresh_if_due() {
-  if (refresh_due_ || map_stale_ || map_.empty()) refresh_map();
+  if (refresh_due_ || map_stale_ || map_.empty() ||
+      std::chrono::steady_clock::now() - map_read_at_ >= options_.map_refresh_interval) {
+    refresh_map();
+  }
 }
 
 std::string cluster_client::refresh_map() {
@@ -196,6 +199,8 @@ std::string cluster_client::refresh_map() {
       continue;
     }
     map_ = std::move(fresh);
+    last_refresh_error_.clear();
+    map_read_at_ = std::chrono::steady_clock::now();
     refresh_due_ = false;
     map_stale_ = false;
     counters_.map_refreshes.fetch_add(1, std::memory_order_relaxed);
@@ -209,7 +214,8 @@ std::string cluster_client::refresh_map() {
     return {};
   }
   if (candidates.empty()) problems = "no seed nodes configured";
-  return "no node gave a slot map: " + problems;
+  last_refresh_error_ = "no node gave a slot map: " + problems;
+  return last_refresh_error_;
 }
 
 std::optional<cluster_client::target> cluster_client::route(const pending& p) {
@@ -302,7 +308,8 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
         map_stale_ = true;
         wait = true;
         retry(p, "slot " + std::to_string(p.slot) + " is served by no known node (" +
-                     std::to_string(map_.served_slots()) + " of 16384 slots mapped)");
+                     std::to_string(map_.served_slots()) + " of 16384 slots mapped" +
+                     (last_refresh_error_.empty() ? "" : "; " + last_refresh_error_) + ")");
         continue;
       }
       auto g = std::find_if(groups.begin(), groups.end(),

@@ -12,6 +12,8 @@
 //                mark the map stale, back off (doubling, capped), reconnect
 //                through any known node or a seed, refresh the map, retry
 //
+// and re-reads the map every map_refresh_interval besides.
+//
 // Every command gets at most `max_attempts` sends; then its result carries
 // an error naming the last problem, and the caller retries later (the
 // shipper keeps its outbox). A call therefore ends within about
@@ -55,6 +57,11 @@ struct client_options {
   // (READONLY on that connection), and may lag the master by the
   // replication delay. Off: every command goes to masters.
   bool read_from_replicas = false;
+  // The map is re-read at the start of a call once it is this old, even
+  // when nothing failed: CLUSTER SLOTS leaves out a replica until its
+  // master has seen a replication offset from it (a fresh cluster lists
+  // none), and new nodes appear only in a fresh map.
+  std::chrono::milliseconds map_refresh_interval{std::chrono::seconds(30)};
   // Sends of one command, the first included: redirects and retries share it.
   int max_attempts = 5;
   // The wait after a round of retryable failures doubles from `backoff_first`
@@ -157,6 +164,8 @@ class cluster_client {
   bool refresh_due_ = true;
   // A connection failed or the cluster said CLUSTERDOWN: re-read before the next send.
   bool map_stale_ = false;
+  std::chrono::steady_clock::time_point map_read_at_{};
+  std::string last_refresh_error_;  // why the last refresh failed; "" after one succeeded
   // "host:port" plus 'r' for READONLY connections.
   std::map<std::string, std::unique_ptr<redis_connection>> connections_;
   std::map<std::string, bool> lost_;    // connections dropped after an error, to count reconnects

@@ -45,8 +45,12 @@ bool parse_redirect(std::string_view rest, reply_class& out) {
 
 std::string redis_reply::describe() const {
   switch (type) {
-    case reply_type::string:
-      return "\"" + cut(text) + "\"";
+    case reply_type::string: {
+      std::string s = "\"";
+      s += cut(text);
+      s += '"';
+      return s;
+    }
     case reply_type::status:
       return cut(text);
     case reply_type::error:
