@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
   pvc::reader& reads = cluster ? cluster->reads() : embedded_reads;
 
   pvc::metrics stats(table, flush, reads);
+  stats.set_cluster(cluster.get());
   flush.set_observer([&stats](double s, std::size_t, bool ok) { stats.observe_flush(s, ok); });
 
   pvc::route_context ctx{reads, table, [&stats] { return stats.render(); }};

@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 
+#include "app/cluster_mode.hpp"
 #include "core/counter_table.hpp"
 #include "flush/flusher.hpp"
 #include "read/reader.hpp"
@@ -191,12 +192,76 @@ class pvcd_collector final : public prometheus::Collectable {
     out.push_back(std::move(conn));
     out.push_back(std::move(evicted));
     add_site_metrics(out);
+    if (cluster) add_cluster_metrics(*cluster, out);
     add_http_metrics(out);
     add_process_metrics(out);
     return out;
   }
 
+ public:
+  const cluster_mode* cluster = nullptr;  // cluster mode's parts, when on
+
  private:
+  // Cluster mode, per node: the outbox, the shipper, the Redis clients'
+  // redirects and the read cache (README "Running several nodes").
+  static void add_cluster_metrics(const cluster_mode& c, std::vector<MetricFamily>& out) {
+    auto gauge = [&out](const char* name, const char* help, double v) {
+      auto f = family(name, help, MetricType::Gauge);
+      add_sample(f, {}, v);
+      out.push_back(std::move(f));
+    };
+    auto counter = [&out](const char* name, const char* help, double v) {
+      auto f = family(name, help, MetricType::Counter);
+      add_sample(f, {}, v);
+      out.push_back(std::move(f));
+    };
+    const outbox& box = c.box();
+    const shipper_stats& ship = c.ship().stats();
+    auto node = family("pvcd_cluster_node_info", "This node's name and incarnation in the cluster.",
+                       MetricType::Gauge);
+    add_sample(node, {{"incarnation", box.incarnation()}, {"node", c.node_name()}}, 1);
+    out.push_back(std::move(node));
+    gauge("pvcd_cluster_outbox_flushes", "Flushes in the outbox, not yet in the cluster.",
+          static_cast<double>(box.depth()));
+    gauge("pvcd_cluster_outbox_bytes", "Bytes of the flushes in the outbox.",
+          static_cast<double>(box.bytes()));
+    gauge("pvcd_cluster_outbox_max_bytes", "The outbox's bound (outbox_max_bytes).",
+          static_cast<double>(box.max_bytes()));
+    gauge("pvcd_cluster_outbox_oldest_age_seconds",
+          "Age of the oldest flush not yet in the cluster (0 when none).",
+          box.oldest_age_seconds());
+    counter("pvcd_cluster_shipped_flushes_total",
+            "Flushes the cluster has, acknowledged by replicas.",
+            static_cast<double>(ship.flushes.load()));
+    counter("pvcd_cluster_ship_duplicates_total",
+            "Site parts of flushes sent again that the cluster already had (not applied twice).",
+            static_cast<double>(ship.duplicates.load()));
+    counter("pvcd_cluster_ship_gaps_total",
+            "Site parts shipped after flushes the cluster had lost (a failover to a replica "
+            "without them).",
+            static_cast<double>(ship.gaps.load()));
+    counter("pvcd_cluster_ship_errors_total", "Shipping attempts that failed (retried).",
+            static_cast<double>(ship.errors.load()));
+    const cluster::client_counters& a = c.ship_client().counters();
+    const cluster::client_counters& b = c.cluster_reads().client_counters();
+    auto redirects =
+        family("pvcd_cluster_redirects_total",
+               "MOVED and ASK redirects the node's Redis clients followed.", MetricType::Counter);
+    add_sample(redirects, {{"kind", "moved"}}, static_cast<double>(a.moved + b.moved));
+    add_sample(redirects, {{"kind", "ask"}}, static_cast<double>(a.ask + b.ask));
+    out.push_back(std::move(redirects));
+    auto reads = family("pvcd_cluster_read_cache_total",
+                        "Reads answered from the read cache (hit) or asked of the cluster first "
+                        "(miss: answered 503, retry).",
+                        MetricType::Counter);
+    add_sample(reads, {{"result", "hit"}}, static_cast<double>(c.cluster_reads().cache_hits()));
+    add_sample(reads, {{"result", "miss"}}, static_cast<double>(c.cluster_reads().cache_misses()));
+    out.push_back(std::move(reads));
+    gauge("pvcd_cluster_read_stale_seconds",
+          "Seconds since the read cache last reached the cluster (about 1 normally).",
+          c.cluster_reads().stale_seconds());
+  }
+
   void add_site_metrics(std::vector<MetricFamily>& out) const {
     auto total =
         family("pvcd_views_total", "Views written to the store since pvcd started, by site.",
@@ -302,6 +367,10 @@ metrics::metrics(const counter_table& table, const flusher& flush, reader& reads
 }
 
 metrics::~metrics() = default;
+
+void metrics::set_cluster(const cluster_mode* c) {
+  impl_->collector->cluster = c;
+}
 
 void metrics::observe_flush(double seconds, bool ok) {
   if (ok) impl_->flush_duration->Observe(seconds);

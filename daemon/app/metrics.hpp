@@ -12,6 +12,7 @@ namespace pvc {
 class counter_table;
 class flusher;
 class reader;
+class cluster_mode;
 
 class metrics {
  public:
@@ -19,6 +20,8 @@ class metrics {
   ~metrics();
 
   void observe_flush(double seconds, bool ok);
+  // Cluster mode: its outbox, shipper and read cache join the metrics.
+  void set_cluster(const cluster_mode* cluster);
   // The text exposition format (version 0.0.4).
   std::string render() const;
 
