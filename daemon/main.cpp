@@ -128,18 +128,20 @@ int main(int argc, char** argv) {
   visitor_options.dedupe_window =
       std::chrono::duration_cast<std::chrono::seconds>(cfg.dedupe_window);
   pvc::visitor_tracker visitors(table, cfg.threads, visitor_options);
-  if (auto err = visitors.restore(*db); !err.empty()) return fail_start(err);
-  pvc::top_lists tops(
-      *db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
-  pvc::embedded_reader embedded_reads(*db, table, visitors.visitors(), tops);
   // Cluster mode: flushes also go to the outbox and on to the Redis Cluster,
-  // and every read answers the cluster's figures.
+  // visitors are hashed with the cluster's salts, and every read answers the
+  // cluster's figures.
   std::unique_ptr<pvc::cluster_mode> cluster;
   if (!cfg.redis_cluster.empty()) {
     cluster = pvc::cluster_mode::open(cfg, *db, table, visitors.visitors(), error);
     if (!cluster) return fail_start(error);
     cluster->attach(flush);
+    visitors.set_cluster_batch(&cluster->visits());
   }
+  if (auto err = visitors.restore(*db); !err.empty()) return fail_start(err);
+  pvc::top_lists tops(
+      *db, [&table] { return table.current_day(); }, std::chrono::seconds(10));
+  pvc::embedded_reader embedded_reads(*db, table, visitors.visitors(), tops);
   pvc::reader& reads = cluster ? cluster->reads() : embedded_reads;
 
   pvc::metrics stats(table, flush, reads);

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/cluster_keys.hpp"
+#include "core/visitor_id.hpp"
+#include "core/visitors.hpp"
 #include "flush/flusher.hpp"
 
 namespace pvc {
@@ -43,17 +46,40 @@ std::unique_ptr<cluster_mode> cluster_mode::open(const config& cfg, store& db,
     return nullptr;
   }
   m->ship_client_ = std::make_unique<cluster::cluster_client>(options);
+  m->visits_ = std::make_unique<visitor_batch>(cfg.threads);
+  // One salt per period for the whole cluster: the first node's candidate
+  // wins (SET NX), every node reads the winner. Kept a few days, so a node
+  // that starts late in the period finds it.
+  cluster::client_options salt_options = options;
+  salt_options.max_attempts = 2;
+  m->salt_client_ = std::make_unique<cluster::cluster_client>(salt_options);
+  visitors.set_salt_agreement(
+      [c = m->salt_client_.get()](bool is_day, std::int32_t period,
+                                  const salt& candidate) -> std::optional<salt> {
+        const std::string key =
+            is_day ? cluster_keys::day_salt(period) : cluster_keys::month_salt(period);
+        const std::string ttl = std::to_string(is_day ? 3 * 86400 : 63 * 86400);
+        const auto r =
+            c->pipeline(key, {{"SET", key, encode_salt(candidate), "NX", "EX", ttl}, {"GET", key}});
+        if (r.size() != 2 || !r[1].ok() || r[1].reply.type != cluster::reply_type::string) {
+          return std::nullopt;
+        }
+        return decode_salt(r[1].reply.text);
+      });
   shipper_options ship;
   ship.wait_replicas = static_cast<int>(cfg.redis_wait_replicas);
   // WAIT may take as long as a command; the shipper's thread is the only one waiting.
   ship.wait_timeout = cfg.redis_timeout;
   ship.max_flushes_per_second = cfg.outbox_drain_rate;
+  ship.online_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window) + std::chrono::minutes(2);
   m->shipper_ = std::make_unique<shipper>(*m->outbox_, *m->ship_client_, ship);
   cluster::client_options read_options = options;
   read_options.read_from_replicas = cfg.redis_read_replicas;
   // A read cache's round trip must not hold the refresher long.
   read_options.max_attempts = 3;
-  m->reader_ = std::make_unique<cluster_reader>(read_options, table, visitors);
+  m->reader_ = std::make_unique<cluster_reader>(
+      read_options, table, std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window));
   spdlog::info("event=cluster_mode node={} incarnation={} seeds={} outbox_flushes={}",
                m->node_name_, m->outbox_->incarnation(), cfg.redis_cluster.size(),
                m->outbox_->depth());
@@ -65,12 +91,22 @@ cluster_mode::~cluster_mode() {
 }
 
 void cluster_mode::attach(flusher& flush) {
-  flush.set_outbox({[this](std::span<const delta_table* const> tables, std::uint64_t seq,
-                           key_writes& out) { return outbox_->add(tables, seq, out); },
-                    [this](std::uint64_t seq, bool ok) {
-                      outbox_->added(seq, ok);
-                      if (ok) shipper_->notify();
-                    }});
+  // The flush's visitors ride in its outbox entry; a failed write puts them back.
+  flush.set_outbox(
+      {[this](std::span<const delta_table* const> tables, std::uint64_t seq, key_writes& out) {
+         visits_->take(in_flight_visits_);
+         return outbox_->add(tables, in_flight_visits_, seq, out);
+       },
+       [this](std::uint64_t seq, bool ok) {
+         outbox_->added(seq, ok);
+         if (ok) {
+           in_flight_visits_.clear();
+           shipper_->notify();
+         } else {
+           visits_->put_back(std::move(in_flight_visits_));
+           in_flight_visits_.clear();
+         }
+       }});
 }
 
 void cluster_mode::start() {

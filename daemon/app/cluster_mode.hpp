@@ -19,8 +19,9 @@ class store;
 
 class cluster_mode {
  public:
-  // Opens the outbox and reads the password file. Null and `error` set when
-  // either fails (the daemon does not start).
+  // Opens the outbox and reads the password file; from now on `visitors`
+  // agrees its salts with the cluster (call before visitor_tracker::restore).
+  // Null and `error` set when either fails (the daemon does not start).
   static std::unique_ptr<cluster_mode> open(const config& cfg, store& db,
                                             const counter_table& table, visitor_counter& visitors,
                                             std::string& error);
@@ -34,6 +35,8 @@ class cluster_mode {
   void stop(std::chrono::milliseconds grace);
 
   reader& reads() { return *reader_; }
+  // Where the visitor tracker notes visits for the cluster's HyperLogLogs.
+  visitor_batch& visits() { return *visits_; }
   const outbox& box() const { return *outbox_; }
   const shipper& ship() const { return *shipper_; }
   const cluster_reader& cluster_reads() const { return *reader_; }
@@ -45,6 +48,9 @@ class cluster_mode {
 
   std::string node_name_;
   std::unique_ptr<outbox> outbox_;
+  std::unique_ptr<visitor_batch> visits_;
+  visits_by_site in_flight_visits_;  // the flush being written (flusher thread)
+  std::unique_ptr<cluster::cluster_client> salt_client_;  // startup, then the flusher thread
   std::unique_ptr<cluster::cluster_client> ship_client_;
   std::unique_ptr<shipper> shipper_;
   std::unique_ptr<cluster_reader> reader_;

@@ -78,8 +78,8 @@ std::unique_ptr<outbox> outbox::open(store& db, std::uint64_t max_bytes, std::st
   return box;
 }
 
-std::string outbox::add(std::span<const delta_table* const> tables, std::uint64_t seq,
-                        key_writes& out) {
+std::string outbox::add(std::span<const delta_table* const> tables, const visits_by_site& visits,
+                        std::uint64_t seq, key_writes& out) {
   if (full()) {
     return "the outbox is full (" + std::to_string(bytes()) +
            " bytes waiting for the cluster; outbox_max_bytes " + std::to_string(max_bytes_) + ")";
@@ -87,7 +87,7 @@ std::string outbox::add(std::span<const delta_table* const> tables, std::uint64_
   std::string value;
   const std::int64_t now = unix_ms_now();
   put_le64(value, static_cast<std::uint64_t>(now));
-  value += encode_outbox_entry(tables);
+  value += encode_outbox_entry(tables, visits);
   proposed_ = {seq, now, value.size()};
   out.put.emplace_back(entry_key(seq), std::move(value));
   return {};

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "core/delta_table.hpp"
+#include "core/visitor_batch.hpp"
 #include "core/widget_keys.hpp"
 
 namespace pvc {
@@ -39,7 +40,9 @@ class outbox {
   static std::unique_ptr<outbox> open(store& db, std::uint64_t max_bytes, std::string& error);
 
   // The flusher's hook (flusher::set_outbox): the flush's entry into `out`.
-  std::string add(std::span<const delta_table* const> tables, std::uint64_t seq, key_writes& out);
+  // `visits`: the flush's distinct visitors (core/visitor_batch.hpp).
+  std::string add(std::span<const delta_table* const> tables, const visits_by_site& visits,
+                  std::uint64_t seq, key_writes& out);
   // After the flusher's write: whether `seq` landed (kept in the figures).
   void added(std::uint64_t seq, bool ok);
 

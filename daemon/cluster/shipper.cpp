@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
 #include <thread>
 
 #include "app/embedded.hpp"
@@ -61,6 +62,39 @@ bool parse_answer(const cluster::redis_reply& r, std::string& verdict, std::uint
   verdict = std::string(t.substr(0, colon));
   marker = std::strtoull(std::string(t.substr(colon + 1)).c_str(), nullptr, 10);
   return verdict == "dup" || verdict == "gap";
+}
+
+// PFADD of a flush's visits: day ids into the day's HyperLogLog, month ids
+// into the month's and the minute's ("online"); 8 raw bytes per id.
+std::vector<keyed_command> visitor_commands_of(
+    const std::map<std::string, site_part, std::less<>>& parts, std::chrono::seconds online_ttl) {
+  std::vector<keyed_command> out;
+  auto id_bytes = [](std::uint64_t id) {
+    std::string b(8, '\0');
+    for (int i = 0; i < 8; ++i)
+      b[static_cast<std::size_t>(i)] = static_cast<char>((id >> (8 * i)) & 0xff);
+    return b;
+  };
+  constexpr long long day_ttl = 3 * 86400, month_ttl = 63 * 86400;
+  for (const auto& [site, part] : parts) {
+    std::map<std::string, std::pair<command, long long>> adds;  // key -> PFADD, its TTL
+    auto add = [&](const std::string& key, long long ttl, std::uint64_t id) {
+      auto& [c, t] = adds[key];
+      if (c.empty()) c = {"PFADD", key};
+      t = ttl;
+      c.push_back(id_bytes(id));
+    };
+    for (const visit& v : part.visits) {
+      add(cluster_keys::day_visitors(site, v.day), day_ttl, v.day_id);
+      add(cluster_keys::month_visitors(site, v.day), month_ttl, v.month_id);
+      add(cluster_keys::online(site, v.minute), online_ttl.count(), v.month_id);
+    }
+    for (auto& [key, c_ttl] : adds) {
+      out.push_back({key, std::move(c_ttl.first)});
+      out.push_back({key, {"EXPIRE", key, std::to_string(c_ttl.second)}});
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -184,6 +218,17 @@ std::string shipper::ship_once(bool& shipped) {
   }
   if (!todo.empty())
     return "the cluster's markers keep moving under this node (another node with its id?)";
+
+  // Distinct visitors: PFADD adds nobody twice, so they go with every attempt.
+  std::vector<keyed_command> visitor_adds = visitor_commands_of(parts, options_.online_ttl);
+  if (!visitor_adds.empty()) {
+    const std::vector<cluster::call_result> got = client_.run_many(visitor_adds);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      if (!got[i].ok()) return got[i].error;
+      if (got[i].reply.is_error()) return "PFADD: " + got[i].reply.text;
+      written.emplace(cluster::key_slot(visitor_adds[i].key), visitor_adds[i].key);
+    }
+  }
 
   // The flush leaves the outbox only once replicas hold it: a failover then
   // keeps it. WAIT covers every earlier write on the same connection, so one

@@ -5,6 +5,8 @@
 //   for the oldest flush in the outbox, per site it holds:
 //     FCALL pvcd_apply (pvcd_functions.lua) with the site's keys, this node's
 //     incarnation, the flush's seq and the previous flush that held the site
+//   and PFADD its distinct visitors into the site's HyperLogLogs (idempotent,
+//   so sent with every attempt)
 //   then WAIT for `wait_replicas` replicas on every master written to, and
 //   only then drop the flush from the outbox
 //
@@ -42,6 +44,8 @@ struct shipper_options {
   // Pause after a failed attempt (doubling up to the cap).
   std::chrono::milliseconds retry_first{100};
   std::chrono::milliseconds retry_cap{5000};
+  // How long a minute's "online" HyperLogLog is kept: the online window and a margin.
+  std::chrono::seconds online_ttl{7 * 60};
 };
 
 struct shipper_stats {

@@ -10,12 +10,19 @@
 //   pvc:{SITE}:m:YYYYMM       STRING  the site's views in one local month
 //   pvc:{SITE}:am:YYYYMM      ZSET    article -> views that month
 //   pvc:{SITE}:seq            HASH    node incarnation -> last flush applied
+//   pvc:{SITE}:uvd:YYYYMMDD   HLL     distinct visitors that day (day ids), 3 days
+//   pvc:{SITE}:uvm:YYYYMM     HLL     distinct visitors that month (month ids), 63 days
+//   pvc:{SITE}:on:MINUTE      HLL     visitors seen in one unix minute ("online now");
+//                                     expires after the online window
 //   pvc:sites                 SET     every site with counts (its own slot)
+//   pvc:salt:d:YYYYMMDD       STRING  the day's visitor salt, made by the first
+//   pvc:salt:m:YYYYMM         STRING  node to ask (SET NX); 3 / 63 days
 //
 // SITE is the id with '%', '{' and '}' written as %25, %7B and %7D, so the
 // tag ends where the site does and two sites never share a key.
 //
 // Pure; thread-safe.
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -64,6 +71,21 @@ inline std::string month_articles(std::string_view site, day_number d) {
 }
 inline std::string markers(std::string_view site) {
   return site_prefix(site) + "seq";
+}
+inline std::string day_visitors(std::string_view site, day_number d) {
+  return site_prefix(site) + "uvd:" + day_key(d);
+}
+inline std::string month_visitors(std::string_view site, day_number d) {
+  return site_prefix(site) + "uvm:" + month_key(d);
+}
+inline std::string online(std::string_view site, std::int64_t unix_minute) {
+  return site_prefix(site) + "on:" + std::to_string(unix_minute);
+}
+inline std::string day_salt(day_number d) {
+  return "pvc:salt:d:" + day_key(d);
+}
+inline std::string month_salt(month_number m) {
+  return "pvc:salt:m:" + month_number_key(m);
 }
 
 }  // namespace pvc::cluster_keys

@@ -5,7 +5,7 @@
 namespace pvc {
 namespace {
 
-constexpr char format_version = 1;
+constexpr char format_version = 2;
 
 void put_varint(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -46,10 +46,37 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
+void put_le64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+bool get_le64(std::string_view& in, std::uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(in[i]);
+  in.remove_prefix(8);
+  return true;
+}
+
+site_part::day_counts& day_of(site_part& part, day_number d) {
+  auto it =
+      std::lower_bound(part.days.begin(), part.days.end(), d,
+                       [](const site_part::day_counts& c, day_number x) { return c.day < x; });
+  if (it == part.days.end() || it->day != d) it = part.days.insert(it, {d, 0, {}});
+  return *it;
+}
+
 }  // namespace
 
-std::string encode_outbox_entry(std::span<const delta_table* const> tables) {
+std::string encode_outbox_entry(std::span<const delta_table* const> tables,
+                                const visits_by_site& visits) {
   std::string out(1, format_version);
+  std::size_t rows = 0;
+  for (const delta_table* t : tables)
+    rows += t->size();
+  put_varint(out, rows);
   for (const delta_table* t : tables) {
     const std::uint64_t day = zigzag(t->day());
     t->for_each([&](std::string_view site, std::string_view article, std::uint64_t views) {
@@ -59,6 +86,15 @@ std::string encode_outbox_entry(std::span<const delta_table* const> tables) {
       put_varint(out, views);
     });
   }
+  for (const auto& [site, list] : visits) {
+    for (const visit& v : list) {
+      put_bytes(out, site);
+      put_varint(out, zigzag(v.day));
+      put_le64(out, v.month_id);
+      put_le64(out, v.day_id);
+      put_varint(out, zigzag(v.minute));
+    }
+  }
   return out;
 }
 
@@ -66,23 +102,33 @@ bool decode_outbox_entry(std::string_view in, std::map<std::string, site_part, s
   out.clear();
   if (in.empty() || in.front() != format_version) return false;
   in.remove_prefix(1);
-  while (!in.empty()) {
+  std::uint64_t rows = 0;
+  if (!get_varint(in, rows)) return false;
+  for (std::uint64_t r = 0; r < rows; ++r) {
     std::uint64_t day = 0, views = 0;
     std::string_view site, article;
     if (!get_varint(in, day) || !get_bytes(in, site) || !get_bytes(in, article) ||
         !get_varint(in, views)) {
       return false;
     }
-    site_part& part = out[std::string(site)];
-    const auto d = static_cast<day_number>(unzigzag(day));
-    auto it =
-        std::lower_bound(part.days.begin(), part.days.end(), d,
-                         [](const site_part::day_counts& c, day_number x) { return c.day < x; });
-    if (it == part.days.end() || it->day != d) it = part.days.insert(it, {d, 0, {}});
-    it->site_views += views;
-    auto a = it->articles.find(article);
-    if (a == it->articles.end()) a = it->articles.emplace(std::string(article), 0).first;
+    site_part::day_counts& d =
+        day_of(out[std::string(site)], static_cast<day_number>(unzigzag(day)));
+    d.site_views += views;
+    auto a = d.articles.find(article);
+    if (a == d.articles.end()) a = d.articles.emplace(std::string(article), 0).first;
     a->second += views;
+  }
+  while (!in.empty()) {
+    std::string_view site;
+    std::uint64_t day = 0, minute = 0;
+    visit v;
+    if (!get_bytes(in, site) || !get_varint(in, day) || !get_le64(in, v.month_id) ||
+        !get_le64(in, v.day_id) || !get_varint(in, minute)) {
+      return false;
+    }
+    v.day = static_cast<day_number>(unzigzag(day));
+    v.minute = unzigzag(minute);
+    out[std::string(site)].visits.push_back(v);
   }
   return true;
 }

@@ -23,7 +23,6 @@ std::string period_key(bool is_day, std::int32_t period) {
 
 }  // namespace
 
-
 // Online buckets are a tenth of the window, so "online" spans the window
 // plus at most a tenth.
 visitor_counter::visitor_counter(std::size_t threads, std::chrono::seconds online_window,
@@ -289,6 +288,8 @@ key_writes visitor_counter::restore(
   for (std::int32_t p : {month, month + 1}) {
     if (!month_book_.known.count(p)) month_book_.known[p] = make_salt_();
   }
+  agree_salts(day_book_, today, true, INT64_MIN);
+  agree_salts(month_book_, month, false, INT64_MIN);
   install_salts(day_book_, day_salts_, today);
   install_salts(month_book_, month_salts_, month);
   return tidy;
@@ -299,8 +300,31 @@ void visitor_counter::install_salts(salt_book& book, std::array<salt_slot, 2>& s
   for (std::int32_t p : {current, current + 1}) {
     auto it = book.known.find(p);
     if (it == book.known.end()) continue;
+    if (agree_ && !book.agreed.count(p)) continue;  // not the cluster's (yet)
     salt_slot& slot = slots[slot_of(p)];
     if (slot.period.load(std::memory_order_relaxed) != p) write_salt(slot, p, it->second);
+  }
+}
+
+void visitor_counter::agree_salts(salt_book& book, std::int32_t current, bool is_day,
+                                  std::int64_t now_seconds) {
+  if (!agree_) return;
+  if (now_seconds != INT64_MIN && agree_failed_at_ != INT64_MIN &&
+      now_seconds - agree_failed_at_ < agree_retry_seconds_) {
+    return;
+  }
+  for (std::int32_t p : {current, current + 1}) {
+    if (book.agreed.count(p)) continue;
+    auto it = book.known.find(p);
+    if (it == book.known.end()) it = book.known.emplace(p, make_salt_()).first;
+    const std::optional<salt> theirs = agree_(is_day, p, it->second);
+    if (!theirs) {
+      agree_failed_at_ = now_seconds;
+      return;
+    }
+    if (!(*theirs == it->second)) book.persisted.erase(p);  // another node's: store it instead
+    it->second = *theirs;
+    book.agreed.insert(p);
   }
 }
 
@@ -359,6 +383,8 @@ void visitor_counter::collect(day_number today, key_writes& out, std::int64_t no
   collected_day_ = today;
   collected_at_ = now_seconds;
   const month_number month = month_of(today);
+  agree_salts(day_book_, today, true, now_seconds);
+  agree_salts(month_book_, month, false, now_seconds);
   plan_salts(day_book_, today, true, out);
   plan_salts(month_book_, month, false, out);
   for (site_state* s : all_sites()) {
@@ -400,6 +426,7 @@ void visitor_counter::written(bool ok) {
       } else {
         it->second = salt{};  // forget the secret, not just the map entry
         book->persisted.erase(it->first);
+        book->agreed.erase(it->first);
         it = book->known.erase(it);
       }
     }

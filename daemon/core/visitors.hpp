@@ -37,9 +37,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -112,6 +114,20 @@ class visitor_counter {
 
   std::size_t site_count() const;
 
+  // Cluster mode: every node must hash visitors with the same salt, so a
+  // salt is agreed with the cluster before it is used. `agree(is_day,
+  // period, candidate)` returns the cluster's salt for the period (the
+  // candidate, if this node is the first to ask), or nothing when the
+  // cluster cannot be asked now. A period without an agreed salt counts no
+  // visitors (views still count); agreement is tried again at the next
+  // flush, at most every `retry_seconds`. Set before restore().
+  using agree_fn =
+      std::function<std::optional<salt>(bool is_day, std::int32_t period, const salt& candidate)>;
+  void set_salt_agreement(agree_fn agree, std::int64_t retry_seconds = 10) {
+    agree_ = std::move(agree);
+    agree_retry_seconds_ = retry_seconds;
+  }
+
  private:
   static constexpr std::int32_t no_period = INT32_MIN;
   static constexpr std::int64_t clearing = -1;
@@ -152,6 +168,7 @@ class visitor_counter {
   struct salt_book {
     std::map<std::int32_t, salt> known;
     std::set<std::int32_t> persisted;
+    std::set<std::int32_t> agreed;  // cluster mode: salts the cluster confirmed
   };
   // A sketch change collected for the write in flight.
   struct pending {
@@ -172,6 +189,7 @@ class visitor_counter {
   static bool read_salt(const salt_slot& slot, std::int32_t period, salt& out) noexcept;
   static void write_salt(salt_slot& slot, std::int32_t period, const salt& value) noexcept;
   void plan_salts(salt_book& book, std::int32_t current, bool is_day, key_writes& out);
+  void agree_salts(salt_book& book, std::int32_t current, bool is_day, std::int64_t now_seconds);
   void install_salts(salt_book& book, std::array<salt_slot, 2>& slots, std::int32_t current);
   void collect_slot(site_state& s, period_sketch& slot, std::int32_t current, bool is_day,
                     bool everything, key_writes& out);
@@ -194,6 +212,9 @@ class visitor_counter {
   std::vector<pending> in_flight_;
   day_number collected_day_ = no_period;
   std::int64_t collected_at_ = 0;
+  agree_fn agree_;
+  std::int64_t agree_retry_seconds_ = 10;
+  std::int64_t agree_failed_at_ = INT64_MIN;
 };
 
 }  // namespace pvc

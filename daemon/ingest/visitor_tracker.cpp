@@ -76,6 +76,11 @@ void visitor_tracker::visitor_listener::counted(const hit& h, const client_info&
   const day_number day = t_.table_.current_day();
   const visitor_ids& ids = t_.ids_for(h, client, shard, day);
   t_.visitors_.record(shard, h.site, day, ids, t_.now_());
+  if (t_.cluster_batch_) {
+    using namespace std::chrono;
+    const auto minute = duration_cast<minutes>(system_clock::now().time_since_epoch()).count();
+    t_.cluster_batch_->add(shard, h.site, day, ids, minute);
+  }
   t_.memos_[shard % t_.memos_.size()].ids.valid = false;  // used: the next beacon computes anew
 }
 

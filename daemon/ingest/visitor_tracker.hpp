@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/dedupe.hpp"
+#include "core/visitor_batch.hpp"
 #include "core/visitors.hpp"
 #include "serve/routes.hpp"
 
@@ -52,6 +53,10 @@ class visitor_tracker {
     visitors_.collect(today, out, now_(), stopping_.load(std::memory_order_relaxed));
   }
   void written(bool ok) { visitors_.written(ok); }
+  // Cluster mode: every counted browser view's visitor ids also go to
+  // `batch`, on their way to the cluster's HyperLogLogs. Set before the I/O
+  // threads start.
+  void set_cluster_batch(visitor_batch* batch) { cluster_batch_ = batch; }
   // From now on the flushes (the last one) write every changed sketch.
   void stopping() { stopping_.store(true, std::memory_order_relaxed); }
 
@@ -91,6 +96,7 @@ class visitor_tracker {
   clock_fn now_;
   visitor_counter visitors_;
   std::unique_ptr<dedupe_table> dedupe_;
+  visitor_batch* cluster_batch_ = nullptr;
   std::vector<memo> memos_;
   visitor_gate gate_{*this};
   visitor_listener listener_{*this};

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include <algorithm>
 #include "core/cluster_keys.hpp"
 #include "core/counter_table.hpp"
 #include "core/visitors.hpp"
@@ -29,9 +30,9 @@ cluster::read_from read_side(const cluster::client_options& o) {
 }  // namespace
 
 cluster_reader::cluster_reader(cluster::client_options options, const counter_table& table,
-                               visitor_counter& visitors, std::chrono::seconds keep_asked)
+                               std::chrono::seconds online_window, std::chrono::seconds keep_asked)
     : table_(table),
-      visitors_(visitors),
+      online_minutes_(std::max<std::int64_t>(1, (online_window.count() + 59) / 60)),
       keep_asked_(keep_asked),
       refresh_client_(options),
       direct_client_(std::move(options)),
@@ -105,10 +106,18 @@ std::vector<std::string> cluster_reader::site_names() {
   return sites_;
 }
 
-visitor_counts cluster_reader::visitors(std::string_view site, std::size_t thread) {
-  // Distinct visitors are this node's own until they move to the cluster's
-  // HyperLogLogs (README "Running several nodes").
-  return visitors_.counts(thread, site, today(), steady_seconds());
+visitor_counts cluster_reader::visitors(std::string_view site, std::size_t) {
+  // From the cluster's HyperLogLogs, as of the last refresh (zeros until the
+  // first one for this site, a second at most).
+  std::lock_guard lock(mutex_);
+  auto it = visitors_.find(site);
+  if (it == visitors_.end()) {
+    it = visitors_.emplace(std::string(site), cached_visitors{}).first;
+    warming_wanted_ = true;
+    wake_.notify_one();
+  }
+  it->second.asked = clock::now();
+  return it->second.counts;
 }
 
 std::shared_ptr<const top_list> cluster_reader::cached_top(std::string_view site,
@@ -190,11 +199,15 @@ void cluster_reader::refresh() {
   const cluster::read_from from = read_side(refresh_client_.options());
   std::vector<count_source> sources;
   std::vector<list_key> lists;
+  std::vector<std::string> visitor_sites;
   {
     std::lock_guard lock(mutex_);
     warming_wanted_ = false;
     std::erase_if(counts_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
     std::erase_if(lists_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    std::erase_if(visitors_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    for (const auto& [site, v] : visitors_)
+      visitor_sites.push_back(site);
     for (const auto& [source, c] : counts_)
       sources.push_back(source);
     for (const auto& [key, l] : lists_)
@@ -209,6 +222,24 @@ void cluster_reader::refresh() {
                     s.member.empty() ? cluster::command{"GET", s.key}
                                      : cluster::command{"ZSCORE", s.key, s.member},
                     from});
+  }
+  // Per site asked: PFCOUNT of today, yesterday, this month, and the last
+  // minutes (one PFCOUNT over them: their union).
+  const day_number day = today();
+  const std::int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  for (const std::string& site : visitor_sites) {
+    const std::string d = cluster_keys::day_visitors(site, day);
+    cmds.push_back({d, {"PFCOUNT", d}, from});
+    const std::string y = cluster_keys::day_visitors(site, day - 1);
+    cmds.push_back({y, {"PFCOUNT", y}, from});
+    const std::string m = cluster_keys::month_visitors(site, day);
+    cmds.push_back({m, {"PFCOUNT", m}, from});
+    cluster::command online = {"PFCOUNT"};
+    for (std::int64_t k = minute - online_minutes_ + 1; k <= minute; ++k)
+      online.push_back(cluster_keys::online(site, k));
+    cmds.push_back({online[1], std::move(online), from});
   }
   const std::vector<cluster::call_result> got = refresh_client_.run_many(cmds);
   bool all_ok = true;
@@ -241,6 +272,24 @@ void cluster_reader::refresh() {
     if (it == counts_.end()) continue;
     it->second.value = count_of(r.reply);
     it->second.fetched = true;
+  }
+  const std::size_t first_visitor = 1 + sources.size();
+  for (std::size_t i = 0; i < visitor_sites.size(); ++i) {
+    std::uint64_t v[4] = {};
+    bool ok = true;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const cluster::call_result& r = got[first_visitor + 4 * i + k];
+      if (!r.ok() || r.reply.is_error())
+        ok = false;
+      else
+        v[k] = count_of(r.reply);
+    }
+    if (!ok) {
+      all_ok = false;
+      continue;
+    }
+    auto it = visitors_.find(visitor_sites[i]);
+    if (it != visitors_.end()) it->second.counts = {v[3], v[0], v[1], v[2]};
   }
   for (auto& [k, t] : tops) {
     auto it = lists_.find(k);

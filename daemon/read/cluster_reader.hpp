@@ -3,7 +3,7 @@
 // from the Redis Cluster (key layout: core/cluster_keys.hpp), out of a small
 // cache, so no read route waits on Redis:
 //
-//   counts, site_names, most viewed (cached)
+//   counts, site_names, visitors, most viewed (cached)
 //       served from memory. A count asked for the first time is not there:
 //       the read answers `reader::warming` (the route says 503, retry in a
 //       second) and wakes the refresher, which fetches it at once.
@@ -33,12 +33,13 @@
 namespace pvc {
 
 class counter_table;
-class visitor_counter;
 
 class cluster_reader final : public reader {
  public:
+  // `online_window`: how far back "online now" looks (whole minutes of the
+  // cluster's per-minute HyperLogLogs, rounded up).
   cluster_reader(cluster::client_options options, const counter_table& table,
-                 visitor_counter& visitors,
+                 std::chrono::seconds online_window,
                  std::chrono::seconds keep_asked = std::chrono::seconds(300));
   ~cluster_reader() override;
 
@@ -74,6 +75,10 @@ class cluster_reader final : public reader {
     bool fetched = false;
     std::chrono::steady_clock::time_point asked;
   };
+  struct cached_visitors {
+    visitor_counts counts;
+    std::chrono::steady_clock::time_point asked;
+  };
   struct list_key {
     std::string site;
     top_period period;
@@ -90,7 +95,7 @@ class cluster_reader final : public reader {
   void run_refresher();
 
   const counter_table& table_;
-  visitor_counter& visitors_;
+  const std::int64_t online_minutes_;
   const std::chrono::seconds keep_asked_;
   cluster::cluster_client refresh_client_;  // the refresher thread's
   std::mutex direct_mutex_;
@@ -99,6 +104,7 @@ class cluster_reader final : public reader {
   mutable std::mutex mutex_;
   std::map<count_source, cached_count> counts_;
   std::map<list_key, cached_list> lists_;
+  std::map<std::string, cached_visitors, std::less<>> visitors_;
   std::vector<std::string> sites_;
   std::chrono::steady_clock::time_point last_good_refresh_{};
   bool warming_wanted_ = false;

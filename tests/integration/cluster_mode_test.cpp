@@ -290,5 +290,43 @@ TEST_F(ClusterMode, APvcdNodeKilledAndRestartedShipsWhatItHeldOnce) {
   EXPECT_EQ(redis_total(sites[1]), static_cast<long long>(expected_total(sites[1])));
 }
 
+TEST_F(ClusterMode, OneVisitorOnTwoNodesIsOneVisitorAndOneOnline) {
+  start_nodes();
+  const std::string ua = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+  auto browse = [&](std::size_t node, const std::string& user_agent, int article) {
+    http_connection c(nodes_[node]->ports().http);
+    const http_reply r = c.request("GET", "/hit?s=" + sites[0] + "&a=" + article_id(article), {},
+                                   {}, "User-Agent: " + user_agent + "\r\n");
+    ASSERT_EQ(r.status, 204) << r.error;
+    expected_[sites[0]][article_id(article)] += 1;
+  };
+  // The same address and browser on node 0 and node 1: one visitor.
+  browse(0, ua, 1);
+  browse(1, ua, 2);
+  browse(1, ua, 3);
+  EXPECT_TRUE(every_node_exact());
+  auto visitors_on = [&](std::size_t node) {
+    return http_once(nodes_[node]->ports().http, "GET", "/api/v1/visitors?s=" + sites[0]).body;
+  };
+  const std::string one =
+      "{\"site\":\"soctrang.gov.vn\",\"online\":1,\"today\":1,"
+      "\"yesterday\":0,\"this_month\":1}";
+  std::string last;
+  EXPECT_TRUE(wait_until([&] { return (last = visitors_on(2)) == one; }, 10s)) << last;
+  // Another browser from the same address is a second visitor, on every node.
+  browse(2, "Mozilla/5.0 Chrome/156", 1);
+  const std::string two =
+      "{\"site\":\"soctrang.gov.vn\",\"online\":2,\"today\":2,"
+      "\"yesterday\":0,\"this_month\":2}";
+  for (std::size_t n = 0; n < 3; ++n)
+    EXPECT_TRUE(wait_until([&] { return (last = visitors_on(n)) == two; }, 10s))
+        << "node" << n << ": " << last;
+  // The day's salt is the cluster's one key, made by the first node to ask.
+  const std::string salt_key = cluster_keys::day_salt(static_cast<day_number>(utc_day_now()));
+  const auto owner = redis_.master_of_slot(cluster::key_slot(salt_key));
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(redis_.cli_integer(*owner, {"EXISTS", salt_key}), 1);
+}
+
 }  // namespace
 }  // namespace pvc::test

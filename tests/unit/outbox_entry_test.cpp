@@ -61,10 +61,10 @@ TEST(OutboxEntry, RefusesWhatItDidNotWrite) {
   const std::string good = encode_outbox_entry(tables);
   std::map<std::string, site_part, std::less<>> parts;
   EXPECT_FALSE(decode_outbox_entry("", parts));
-  EXPECT_TRUE(decode_outbox_entry(good.substr(0, 1), parts));  // a flush with no rows
+  EXPECT_TRUE(decode_outbox_entry(encode_outbox_entry({}), parts));  // a flush with no rows
   EXPECT_TRUE(parts.empty());
   std::string other_format = good;
-  other_format[0] = '\x02';
+  other_format[0] = '\x01';
   EXPECT_FALSE(decode_outbox_entry(other_format, parts));
   for (std::size_t cut = 2; cut < good.size(); ++cut) {  // every truncation of the row
     EXPECT_FALSE(decode_outbox_entry(good.substr(0, cut), parts)) << cut;
@@ -72,6 +72,23 @@ TEST(OutboxEntry, RefusesWhatItDidNotWrite) {
   std::string unended = good;
   unended += '\xff';  // a varint that never ends
   EXPECT_FALSE(decode_outbox_entry(unended, parts));
+}
+
+TEST(OutboxEntry, CarriesTheFlushsVisitsBySite) {
+  delta_table t;
+  t.reset(20794);
+  t.add("soctrang.gov.vn", "/tin-tức/bài-1", 2);
+  const delta_table* tables[] = {&t};
+  visits_by_site visits;
+  visits["soctrang.gov.vn"] = {{20794, 0xfeedfacecafebeefULL, 1, 29'000'000},
+                               {20794, 7, 0x8000000000000000ULL, 29'000'001}};
+  visits["quiet.gov.vn"] = {{20793, 3, 4, -1}};  // a site with visits and no rows
+  std::map<std::string, site_part, std::less<>> parts;
+  ASSERT_TRUE(decode_outbox_entry(encode_outbox_entry(tables, visits), parts));
+  EXPECT_EQ(parts.at("soctrang.gov.vn").visits, visits.at("soctrang.gov.vn"));
+  EXPECT_EQ(parts.at("soctrang.gov.vn").days.at(0).site_views, 2u);
+  EXPECT_EQ(parts.at("quiet.gov.vn").visits, visits.at("quiet.gov.vn"));
+  EXPECT_TRUE(parts.at("quiet.gov.vn").days.empty());
 }
 
 }  // namespace

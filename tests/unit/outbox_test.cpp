@@ -32,7 +32,7 @@ class OutboxTest : public ::testing::Test {
     t.add("soctrang.gov.vn", article, n);
     const delta_table* tables[] = {&t};
     key_writes extra;
-    std::string error = box_->add(tables, seq, extra);
+    std::string error = box_->add(tables, {}, seq, extra);
     if (error.empty()) error = db_->apply(tables, seq, &extra);
     box_->added(seq, error.empty());
     return error;

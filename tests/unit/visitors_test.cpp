@@ -271,5 +271,66 @@ TEST(Visitors, AChangedSketchIsWrittenAtMostOnceAMinute) {
             2);
 }
 
+// Cluster mode's salt agreement, with the cluster played by a map: the
+// first candidate for a period wins, later ones get it.
+struct salt_registry {
+  std::map<std::pair<bool, std::int32_t>, salt> agreed;
+  bool reachable = true;
+  int asked = 0;
+  visitor_counter::agree_fn fn() {
+    return [this](bool is_day, std::int32_t p, const salt& candidate) -> std::optional<salt> {
+      ++asked;
+      if (!reachable) return std::nullopt;
+      return agreed.try_emplace({is_day, p}, candidate).first->second;
+    };
+  }
+};
+
+TEST(Visitors, TwoNodesAgreeingTheirSaltsHashAVisitorAlike) {
+  salt_registry cluster;
+  visitor_counter a(1, 300s, test_salt), b(1, 300s, test_salt);
+  a.set_salt_agreement(cluster.fn());
+  b.set_salt_agreement(cluster.fn());
+  a.restore(dec1, {});
+  b.restore(dec1, {});  // makes other candidates (test_salt moves on): the first ones win
+  const visitor_ids x = a.ids(dec1, "198.51.100.7", "Mozilla/5.0", "soctrang.gov.vn");
+  const visitor_ids y = b.ids(dec1, "198.51.100.7", "Mozilla/5.0", "soctrang.gov.vn");
+  ASSERT_TRUE(x.valid && y.valid);
+  EXPECT_EQ(x.day, y.day);
+  EXPECT_EQ(x.month, y.month);
+  // Without agreement, two nodes' salts differ.
+  visitor_counter c(1, 300s, test_salt);
+  c.restore(dec1, {});
+  EXPECT_NE(c.ids(dec1, "198.51.100.7", "Mozilla/5.0", "soctrang.gov.vn").day, x.day);
+}
+
+TEST(Visitors, AnUnreachableClusterMeansNoVisitorIdsUntilASaltIsAgreed) {
+  salt_registry cluster;
+  cluster.reachable = false;
+  visitor_counter v(1, 300s, test_salt);
+  v.set_salt_agreement(cluster.fn(), 10);
+  fake_store db;
+  db.apply(v.restore(dec1, {}));
+  EXPECT_FALSE(v.ids(dec1, "198.51.100.7", "ua", "bcp").valid);  // views count, visitors wait
+  // Asked again at most every retry interval, then installed at the next flush.
+  const int asked = cluster.asked;
+  auto flush_at = [&](std::int64_t now) {
+    key_writes w;
+    v.collect(dec1, w, now, false);
+    db.apply(w);
+    v.written(true);
+  };
+  flush_at(5);
+  EXPECT_EQ(cluster.asked, asked + 1);  // the first try of this run is not paced
+  flush_at(6);
+  EXPECT_EQ(cluster.asked, asked + 1);  // 1 s later: not asked again
+  // Another node got there first: its salt is the one used and stored.
+  cluster.reachable = true;
+  cluster.agreed[{true, dec1}] = salt{0x1234, 0x5678};
+  flush_at(20);
+  EXPECT_TRUE(v.ids(dec1, "198.51.100.7", "ua", "bcp").valid);
+  EXPECT_EQ(db.kv.at(keys::day_salt(day_key(dec1))), encode_salt(salt{0x1234, 0x5678}));
+}
+
 }  // namespace
 }  // namespace pvc
