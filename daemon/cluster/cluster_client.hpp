@@ -139,8 +139,8 @@ class cluster_client {
   // Reads CLUSTER SLOTS from a known node or a seed now. "" on success.
   std::string refresh_map();
 
-  // The current map (a copy, for tests and `pvctl`-style views).
-  slot_map map() const { return map_; }
+  // The current map, for tests and status views; valid until the next call.
+  const slot_map& map() const { return map_; }
   const client_options& options() const { return options_; }
   const client_counters& counters() const { return counters_; }
 
