@@ -321,20 +321,38 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
       g->second.push_back(&p);
     }
 
-    for (auto& [t, members] : groups) {
+    // Every node's pipeline is written before any reply is read: the nodes
+    // work at once, and the call waits about one round trip, not one per node.
+    struct in_flight {
+      redis_connection* conn = nullptr;
+      std::size_t replies = 0;
       std::string error;
-      redis_connection* conn = connection(t.node, t.readonly, error);
+    };
+    std::vector<in_flight> flights(groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const auto& [t, members] = groups[g];
+      in_flight& f = flights[g];
+      f.conn = connection(t.node, t.readonly, f.error);
+      if (f.conn == nullptr) continue;
+      std::vector<const command*> sent;
+      for (const pending* p : members) {
+        if (p->ask) sent.push_back(&asking_command);
+        sent.push_back(p->args);
+      }
+      f.replies = sent.size();
+      if (!f.conn->send(sent, f.error)) {
+        drop(t.node, t.readonly);
+        f.conn = nullptr;
+      }
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      auto& [t, members] = groups[g];
+      redis_connection* conn = flights[g].conn;
+      std::string& error = flights[g].error;
       std::vector<redis_reply> replies;
-      if (conn != nullptr) {
-        std::vector<const command*> sent;
-        for (const pending* p : members) {
-          if (p->ask) sent.push_back(&asking_command);
-          sent.push_back(p->args);
-        }
-        if (!conn->exchange(sent, replies, error)) {
-          drop(t.node, t.readonly);
-          conn = nullptr;
-        }
+      if (conn != nullptr && !conn->receive(flights[g].replies, replies, error)) {
+        drop(t.node, t.readonly);
+        conn = nullptr;
       }
       if (conn == nullptr) {
         counters_.connection_errors.fetch_add(1, std::memory_order_relaxed);

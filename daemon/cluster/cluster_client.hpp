@@ -122,8 +122,9 @@ class cluster_client {
   std::vector<call_result> pipeline(std::string_view key, const std::vector<command>& commands,
                                     read_from from = read_from::master);
 
-  // Commands for many slots: grouped by node, one pipelined round trip per
-  // node (the nodes in turn), replies in the commands' order. A retried
+  // Commands for many slots: grouped by node, one pipeline per node, all
+  // written before any reply is read (so about one round trip in all);
+  // replies in the commands' order. A retried
   // command may run after commands listed after it: order within one node
   // holds only for commands that were not redirected.
   std::vector<call_result> run_many(const std::vector<keyed_command>& commands);
