@@ -274,8 +274,8 @@ bool cluster_client::reload_functions(redis_connection& conn) {
   return true;
 }
 
-void cluster_client::back_off(int round) {
-  auto wait = options_.backoff_first * (1LL << std::min(round, 20));
+void cluster_client::back_off(int earlier_waits) {
+  auto wait = options_.backoff_first * (1LL << std::min(earlier_waits, 20));
   wait = std::min<std::chrono::milliseconds>(wait, options_.backoff_cap);
   const auto half = wait.count() / 2;
   if (half > 0) {
@@ -285,7 +285,7 @@ void cluster_client::back_off(int round) {
 }
 
 void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_result>& results) {
-  for (int round = 0; !todo.empty(); ++round) {
+  for (int waits = 0; !todo.empty();) {
     if (map_stale_) refresh_map();  // when it fails, the sends below say why
     bool wait = false;              // a retryable failure: back off before the next round
     std::vector<pending> next;
@@ -363,6 +363,7 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
         continue;
       }
       std::size_t at = 0;
+      bool reloaded_on_this_node = false;
       for (pending* p : members) {
         if (p->ask) ++at;  // ASKING's own +OK
         redis_reply& reply = replies[at++];
@@ -400,13 +401,20 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
             break;
           case error_kind::none:
           case error_kind::other:
-            if (is_function_not_found(reply) && !p->functions_reloaded && !t.readonly &&
-                !libraries_.empty() && is_fcall(*p->args)) {
+            if (conn != nullptr && is_function_not_found(reply) && !p->functions_reloaded &&
+                !t.readonly && !libraries_.empty() && is_fcall(*p->args)) {
               // A master without our libraries (it joined after function_load,
               // or was flushed): load them there, then send the call again.
               p->functions_reloaded = true;
               const std::string problem = t.node.to_string() + ": " + reply.text;
-              if (!reload_functions(*conn) && conn->broken()) drop(t.node, t.readonly);
+              // Once per node and round: a pipeline of FCALLs reloads once.
+              if (!reloaded_on_this_node) {
+                reloaded_on_this_node = true;
+                if (!reload_functions(*conn) && conn->broken()) {
+                  drop(t.node, t.readonly);
+                  conn = nullptr;  // the rest of this group's replies are read already
+                }
+              }
               retry(*p, problem);
               break;
             }
@@ -416,7 +424,7 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
       }
     }
     todo = std::move(next);
-    if (wait && !todo.empty()) back_off(round);
+    if (wait && !todo.empty()) back_off(waits++);
   }
 }
 

@@ -156,7 +156,7 @@ class cluster_client {
   redis_connection* connection(const node_address& node, bool readonly, std::string& error);
   void drop(const node_address& node, bool readonly);
   bool reload_functions(redis_connection& conn);
-  void back_off(int round);
+  void back_off(int earlier_waits);
   void refresh_if_due();
 
   client_options options_;

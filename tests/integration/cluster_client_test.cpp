@@ -397,9 +397,16 @@ TEST_F(ClusterClient, FunctionLoadReachesEveryMasterAndReloadsWhereMissing) {
   const auto owner = rc_.master_of_slot(key_slot(key));
   ASSERT_TRUE(owner);
   ASSERT_EQ(rc_.cli(*owner, {"FUNCTION", "FLUSH"}), "OK");
-  const call_result again = client.run(key, {"FCALL", "pvc_echo", "1", key, "lần 2"});
-  expect_ok(again, "FCALL after FUNCTION FLUSH");
-  EXPECT_EQ(again.reply.text, key + "=lần 2");
+  // A pipeline of calls there reloads it once.
+  const std::vector<command> calls = {{"FCALL", "pvc_echo", "1", key, "lần 1"},
+                                      {"FCALL", "pvc_echo", "1", key, "lần 2"},
+                                      {"FCALL", "pvc_echo", "1", key, "lần 3"}};
+  const auto again = client.pipeline(key, calls);
+  ASSERT_EQ(again.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    expect_ok(again[i], "FCALL after FUNCTION FLUSH");
+    EXPECT_EQ(again[i].reply.text, key + "=lần " + std::to_string(i + 1));
+  }
   EXPECT_EQ(client.counters().function_reloads.load(), 1u);
 }
 
