@@ -286,6 +286,21 @@ bool redis_cluster::wait_healthy(std::chrono::milliseconds timeout, bool replica
   return false;
 }
 
+bool redis_cluster::wait_state(const std::string& state, std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (clock::now() < deadline) {
+    bool all = true;
+    for (std::size_t i = 0; i < nodes_.size() && all; ++i) {
+      if (running(i)) all = info_field(cli(i, {"CLUSTER", "INFO"}), "cluster_state") == state;
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(poll_interval);
+  }
+  error_ = "the running nodes do not all say cluster_state:" + state + " after " +
+           std::to_string(timeout.count()) + " ms";
+  return false;
+}
+
 bool redis_cluster::spawn_node(std::size_t i) {
   node& n = nodes_[i];
   std::filesystem::create_directories(n.dir);

@@ -105,6 +105,11 @@ class redis_cluster {
   bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds(30),
                     bool replicas_synced = true);
 
+  // Waits until every running node's CLUSTER INFO says cluster_state:`state`
+  // ("ok" or "fail").
+  bool wait_state(const std::string& state,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   // --- faults ---
   // kill -9 of `node`; no wait.
   void kill_node(std::size_t node);
@@ -125,7 +130,8 @@ class redis_cluster {
   bool failover(std::size_t replica);
   // SIGTERM to every node (AOF flushed), then SIGKILL what is left after 10 s.
   void stop_all();
-  // Starts every stopped node on its port, nodes.conf and data; waits healthy.
+  // Starts every stopped node (after stop_all or kills) on its port,
+  // nodes.conf and data; waits healthy.
   bool start_all();
 
   // Slot migration by the specification's steps, so tests see MOVED and ASK:
