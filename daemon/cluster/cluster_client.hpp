@@ -17,9 +17,10 @@
 // Every command gets at most `max_attempts` sends; then its result carries
 // an error naming the last problem, and the caller retries later (the
 // shipper keeps its outbox). A call therefore ends within about
-// max_attempts x (command_timeout + backoff_cap). A command whose connection
-// broke after it was sent may have run: callers send idempotent commands
-// (the shipper's function refuses a flush it has applied).
+// max_attempts x (command_timeout + backoff_cap). A command whose reply did
+// not come (a timeout, a lost link) may have run, and as it is sent again on
+// the next attempt it may run more than once: callers send idempotent
+// commands (the shipper's function refuses a flush it has applied).
 //
 // Functions (FUNCTION LOAD) live per node: function_load sends a library to
 // every master (replicas get it by replication, and keep it when promoted).

@@ -297,6 +297,34 @@ TEST_F(ClusterClient, ClusterDownIsRetriedThenReported) {
   EXPECT_EQ(back.reply.text, "9");
 }
 
+TEST_F(ClusterClient, AHungMasterTimesOutThenServesAgain) {
+  cluster::client_options o = options_for(rc_, 2);
+  o.command_timeout = 300ms;
+  cluster_client client(o);
+  const std::string key = "{hanoi.gov.vn}:treo";
+  expect_ok(client.run(key, {"SET", key, "1"}), "SET");
+  const auto owner = rc_.master_of_slot(key_slot(key));
+  ASSERT_TRUE(owner);
+  // Paused for well under the node timeout: no failover, only silence.
+  rc_.pause_node(*owner);
+  const call_result hung = client.run(key, {"INCR", key});
+  rc_.resume_node(*owner);
+  EXPECT_FALSE(hung.ok());
+  EXPECT_NE(
+      hung.error.find("gave up after 2 attempts: 127.0.0.1:" + std::to_string(rc_.port(*owner))),
+      std::string::npos)
+      << hung.error;
+  EXPECT_GE(client.counters().connection_errors.load(), 2u);
+
+  // A timeout says nothing of whether the command ran: both attempts were
+  // sent (a paused node still accepts connections) and both ran when it
+  // woke. Hence the header's rule: callers retry only idempotent commands.
+  const call_result after = client.run(key, {"INCR", key});
+  expect_ok(after, "INCR after the pause");
+  EXPECT_EQ(after.reply.integer, 4) << "1, two INCRs sent during the pause, this one";
+  EXPECT_GE(client.counters().reconnects.load(), 1u);
+}
+
 TEST_F(ClusterClient, FollowsAClusterFailover) {
   cluster_client client(options_for(rc_));
   const std::string key = "{soctrang.gov.vn}:hôm-nay";

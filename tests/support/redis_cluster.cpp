@@ -441,6 +441,14 @@ void redis_cluster::kill_node(std::size_t i) {
   nodes_[i].pid = -1;
 }
 
+void redis_cluster::pause_node(std::size_t i) {
+  if (nodes_[i].pid > 0) ::kill(nodes_[i].pid, SIGSTOP);
+}
+
+void redis_cluster::resume_node(std::size_t i) {
+  if (nodes_[i].pid > 0) ::kill(nodes_[i].pid, SIGCONT);
+}
+
 std::optional<std::size_t> redis_cluster::kill_master_of_slot(std::uint16_t slot,
                                                               std::chrono::milliseconds timeout) {
   const auto victim = master_of_slot(slot);
@@ -500,7 +508,9 @@ bool redis_cluster::failover(std::size_t replica) {
 
 void redis_cluster::stop_all() {
   for (const node& n : nodes_) {
-    if (n.pid > 0) ::kill(n.pid, SIGTERM);
+    if (n.pid <= 0) continue;
+    ::kill(n.pid, SIGTERM);
+    ::kill(n.pid, SIGCONT);  // a paused node acts on SIGTERM only once resumed
   }
   const auto deadline = clock::now() + 10s;
   for (node& n : nodes_) {

@@ -113,6 +113,11 @@ class redis_cluster {
   // --- faults ---
   // kill -9 of `node`; no wait.
   void kill_node(std::size_t node);
+  // SIGSTOP / SIGCONT: a node that hangs (accepts connections, answers
+  // nothing) without dying. Resume it within the node timeout unless the
+  // test wants a failover.
+  void pause_node(std::size_t node);
+  void resume_node(std::size_t node);
   // kill -9 of the master serving `slot`, then waits until a replica serves
   // it and the cluster (without the dead node) is ok. The killed node's
   // index, or empty (error() says why).
