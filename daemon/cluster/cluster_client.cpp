@@ -274,8 +274,8 @@ bool cluster_client::reload_functions(redis_connection& conn) {
   return true;
 }
 
-void cluster_client::back_off(int round) {
-  auto wait = options_.backoff_first * (1LL << std::min(round, 20));
+void cluster_client::back_off(int earlier_waits) {
+  auto wait = options_.backoff_first * (1LL << std::min(earlier_waits, 20));
   wait = std::min<std::chrono::milliseconds>(wait, options_.backoff_cap);
   const auto half = wait.count() / 2;
   if (half > 0) {
@@ -285,7 +285,7 @@ void cluster_client::back_off(int round) {
 }
 
 void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_result>& results) {
-  for (int round = 0; !todo.empty(); ++round) {
+  for (int waits = 0; !todo.empty();) {
     if (map_stale_) refresh_map();  // when it fails, the sends below say why
     bool wait = false;              // a retryable failure: back off before the next round
     std::vector<pending> next;
@@ -321,20 +321,38 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
       g->second.push_back(&p);
     }
 
-    for (auto& [t, members] : groups) {
+    // Every node's pipeline is written before any reply is read: the nodes
+    // work at once, and the call waits about one round trip, not one per node.
+    struct in_flight {
+      redis_connection* conn = nullptr;
+      std::size_t replies = 0;
       std::string error;
-      redis_connection* conn = connection(t.node, t.readonly, error);
+    };
+    std::vector<in_flight> flights(groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      const auto& [t, members] = groups[g];
+      in_flight& f = flights[g];
+      f.conn = connection(t.node, t.readonly, f.error);
+      if (f.conn == nullptr) continue;
+      std::vector<const command*> sent;
+      for (const pending* p : members) {
+        if (p->ask) sent.push_back(&asking_command);
+        sent.push_back(p->args);
+      }
+      f.replies = sent.size();
+      if (!f.conn->send(sent, f.error)) {
+        drop(t.node, t.readonly);
+        f.conn = nullptr;
+      }
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      auto& [t, members] = groups[g];
+      redis_connection* conn = flights[g].conn;
+      std::string& error = flights[g].error;
       std::vector<redis_reply> replies;
-      if (conn != nullptr) {
-        std::vector<const command*> sent;
-        for (const pending* p : members) {
-          if (p->ask) sent.push_back(&asking_command);
-          sent.push_back(p->args);
-        }
-        if (!conn->exchange(sent, replies, error)) {
-          drop(t.node, t.readonly);
-          conn = nullptr;
-        }
+      if (conn != nullptr && !conn->receive(flights[g].replies, replies, error)) {
+        drop(t.node, t.readonly);
+        conn = nullptr;
       }
       if (conn == nullptr) {
         counters_.connection_errors.fetch_add(1, std::memory_order_relaxed);
@@ -345,6 +363,7 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
         continue;
       }
       std::size_t at = 0;
+      bool reloaded_on_this_node = false;
       for (pending* p : members) {
         if (p->ask) ++at;  // ASKING's own +OK
         redis_reply& reply = replies[at++];
@@ -382,13 +401,20 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
             break;
           case error_kind::none:
           case error_kind::other:
-            if (is_function_not_found(reply) && !p->functions_reloaded && !t.readonly &&
-                !libraries_.empty() && is_fcall(*p->args)) {
+            if (conn != nullptr && is_function_not_found(reply) && !p->functions_reloaded &&
+                !t.readonly && !libraries_.empty() && is_fcall(*p->args)) {
               // A master without our libraries (it joined after function_load,
               // or was flushed): load them there, then send the call again.
               p->functions_reloaded = true;
               const std::string problem = t.node.to_string() + ": " + reply.text;
-              if (!reload_functions(*conn) && conn->broken()) drop(t.node, t.readonly);
+              // Once per node and round: a pipeline of FCALLs reloads once.
+              if (!reloaded_on_this_node) {
+                reloaded_on_this_node = true;
+                if (!reload_functions(*conn) && conn->broken()) {
+                  drop(t.node, t.readonly);
+                  conn = nullptr;  // the rest of this group's replies are read already
+                }
+              }
               retry(*p, problem);
               break;
             }
@@ -398,7 +424,7 @@ void cluster_client::run_pending(std::vector<pending>& todo, std::vector<call_re
       }
     }
     todo = std::move(next);
-    if (wait && !todo.empty()) back_off(round);
+    if (wait && !todo.empty()) back_off(waits++);
   }
 }
 

@@ -17,9 +17,10 @@
 // Every command gets at most `max_attempts` sends; then its result carries
 // an error naming the last problem, and the caller retries later (the
 // shipper keeps its outbox). A call therefore ends within about
-// max_attempts x (command_timeout + backoff_cap). A command whose connection
-// broke after it was sent may have run: callers send idempotent commands
-// (the shipper's function refuses a flush it has applied).
+// max_attempts x (command_timeout + backoff_cap). A command whose reply did
+// not come (a timeout, a lost link) may have run, and as it is sent again on
+// the next attempt it may run more than once: callers send idempotent
+// commands (the shipper's function refuses a flush it has applied).
 //
 // Functions (FUNCTION LOAD) live per node: function_load sends a library to
 // every master (replicas get it by replication, and keep it when promoted).
@@ -122,8 +123,9 @@ class cluster_client {
   std::vector<call_result> pipeline(std::string_view key, const std::vector<command>& commands,
                                     read_from from = read_from::master);
 
-  // Commands for many slots: grouped by node, one pipelined round trip per
-  // node (the nodes in turn), replies in the commands' order. A retried
+  // Commands for many slots: grouped by node, one pipeline per node, all
+  // written before any reply is read (so about one round trip in all);
+  // replies in the commands' order. A retried
   // command may run after commands listed after it: order within one node
   // holds only for commands that were not redirected.
   std::vector<call_result> run_many(const std::vector<keyed_command>& commands);
@@ -139,8 +141,8 @@ class cluster_client {
   // Reads CLUSTER SLOTS from a known node or a seed now. "" on success.
   std::string refresh_map();
 
-  // The current map (a copy, for tests and `pvctl`-style views).
-  slot_map map() const { return map_; }
+  // The current map, for tests and status views; valid until the next call.
+  const slot_map& map() const { return map_; }
   const client_options& options() const { return options_; }
   const client_counters& counters() const { return counters_; }
 
@@ -155,7 +157,7 @@ class cluster_client {
   redis_connection* connection(const node_address& node, bool readonly, std::string& error);
   void drop(const node_address& node, bool readonly);
   bool reload_functions(redis_connection& conn);
-  void back_off(int round);
+  void back_off(int earlier_waits);
   void refresh_if_due();
 
   client_options options_;

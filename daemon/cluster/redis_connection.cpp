@@ -102,9 +102,7 @@ std::unique_ptr<redis_connection> redis_connection::open(const node_address& nod
   return conn;
 }
 
-bool redis_connection::exchange(const std::vector<const command*>& commands,
-                                std::vector<redis_reply>& replies, std::string& error) {
-  replies.clear();
+bool redis_connection::send(const std::vector<const command*>& commands, std::string& error) {
   if (broken_) {
     error = node_.to_string() + ": connection already broken";
     return false;
@@ -125,10 +123,29 @@ bool redis_connection::exchange(const std::vector<const command*>& commands,
       return false;
     }
   }
-  replies.reserve(commands.size());
-  for (std::size_t i = 0; i < commands.size(); ++i) {
+  // Written out now rather than by the first redisGetReply, so the caller
+  // can send to every node before it waits for any.
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) {
+      broken_ = true;
+      error = context_error(context_, node_);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool redis_connection::receive(std::size_t count, std::vector<redis_reply>& replies,
+                               std::string& error) {
+  replies.clear();
+  if (broken_) {
+    error = node_.to_string() + ": connection already broken";
+    return false;
+  }
+  replies.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
-    // The first call writes the whole pipeline, then each reads one reply.
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       broken_ = true;
       error = context_error(context_, node_);
@@ -140,6 +157,12 @@ bool redis_connection::exchange(const std::vector<const command*>& commands,
     freeReplyObject(r);
   }
   return true;
+}
+
+bool redis_connection::exchange(const std::vector<const command*>& commands,
+                                std::vector<redis_reply>& replies, std::string& error) {
+  replies.clear();
+  return send(commands, error) && receive(commands.size(), replies, error);
 }
 
 bool redis_connection::exchange(const command& c, redis_reply& reply, std::string& error) {

@@ -1,7 +1,8 @@
 #pragma once
 // One blocking connection to one Redis node, over hiredis 0.14: connect with
 // a timeout, AUTH and READONLY when asked, then exchanges of pipelined
-// commands (all sent, then all replies read: one round trip). The only file
+// commands (all sent, then all replies read: one round trip), or the two
+// halves apart. The only file
 // that includes hiredis; replies come back as owned redis_reply values.
 //
 // After an I/O error (a timeout, a reset, EOF) the connection is broken for
@@ -50,6 +51,11 @@ class redis_connection {
   // error, with `error` set; the connection is then broken().
   bool exchange(const std::vector<const command*>& commands, std::vector<redis_reply>& replies,
                 std::string& error);
+  // The two halves of exchange, so that a caller can write to several nodes
+  // before reading from any: send writes all of `commands` (false on an I/O
+  // error), receive reads `count` replies.
+  bool send(const std::vector<const command*>& commands, std::string& error);
+  bool receive(std::size_t count, std::vector<redis_reply>& replies, std::string& error);
   // One command, one reply.
   bool exchange(const command& c, redis_reply& reply, std::string& error);
 

@@ -27,8 +27,10 @@ using cluster::keyed_command;
 using cluster::read_from;
 using namespace std::chrono_literals;
 
-cluster::client_options options_for(const redis_cluster& rc) {
+// `max_attempts` small where a test waits for the client to give up.
+cluster::client_options options_for(const redis_cluster& rc, int max_attempts = 5) {
   cluster::client_options o;
+  o.max_attempts = max_attempts;
   for (const std::string& s : rc.seeds())
     o.seeds.push_back(*cluster::parse_node_address(s));
   o.connect_timeout = 500ms;
@@ -176,9 +178,7 @@ TEST_F(ClusterClient, FollowsMovedAfterASlotMigrationAndUpdatesItsMap) {
 }
 
 TEST_F(ClusterClient, FollowsAskDuringAMigrationAndRetriesTryagain) {
-  cluster::client_options o = options_for(rc_);
-  o.max_attempts = 3;
-  cluster_client client(o);
+  cluster_client client(options_for(rc_, 3));
   const std::string a = "{hanoi.gov.vn}:a";
   const std::string b = "{hanoi.gov.vn}:b";
   const std::uint16_t slot = key_slot(a);
@@ -236,9 +236,7 @@ TEST_F(ClusterClient, FollowsAskDuringAMigrationAndRetriesTryagain) {
 }
 
 TEST_F(ClusterClient, AKilledMasterFailsCleanlyThenItsReplicaServes) {
-  cluster::client_options o = options_for(rc_);
-  o.max_attempts = 3;
-  cluster_client client(o);
+  cluster_client client(options_for(rc_, 3));
   const std::string key = "{tuoitre.vn}:lượt-xem";
   const std::uint16_t slot = key_slot(key);
   expect_ok(client.run(key, {"INCRBY", key, "100"}), "INCRBY");
@@ -268,6 +266,65 @@ TEST_F(ClusterClient, AKilledMasterFailsCleanlyThenItsReplicaServes) {
   EXPECT_EQ(client.run(key, {"GET", key}).reply.text, "101");
 }
 
+TEST_F(ClusterClient, ClusterDownIsRetriedThenReported) {
+  cluster_client client(options_for(rc_, 3));
+  const std::string key = "{baochinhphu.vn}:tháng";
+  const std::uint16_t slot = key_slot(key);
+  expect_ok(client.run(key, {"SET", key, "9"}), "SET");
+  // A whole shard lost (its master and its replica): with full coverage
+  // required, the other masters refuse every slot once they notice.
+  const auto owner = rc_.master_of_slot(slot);
+  ASSERT_TRUE(owner);
+  std::size_t lost_master = rc_.size();
+  for (std::size_t m : rc_.masters()) {
+    if (m != *owner) lost_master = m;
+  }
+  ASSERT_LT(lost_master, rc_.size());
+  const auto lost_replicas = rc_.replicas_of(lost_master);
+  ASSERT_EQ(lost_replicas.size(), 1u);
+  rc_.kill_node(lost_master);
+  rc_.kill_node(lost_replicas.front());
+  ASSERT_TRUE(rc_.wait_state("fail")) << rc_.error();
+
+  const call_result down = client.run(key, {"GET", key});
+  EXPECT_FALSE(down.ok());
+  EXPECT_NE(down.error.find("CLUSTERDOWN"), std::string::npos) << down.error;
+  EXPECT_EQ(client.counters().cluster_down.load(), 3u);
+
+  ASSERT_TRUE(rc_.start_all()) << rc_.error();
+  const call_result back = client.run(key, {"GET", key});
+  expect_ok(back, "GET after the shard came back");
+  EXPECT_EQ(back.reply.text, "9");
+}
+
+TEST_F(ClusterClient, AHungMasterTimesOutThenServesAgain) {
+  cluster::client_options o = options_for(rc_, 2);
+  o.command_timeout = 300ms;
+  cluster_client client(o);
+  const std::string key = "{hanoi.gov.vn}:treo";
+  expect_ok(client.run(key, {"SET", key, "1"}), "SET");
+  const auto owner = rc_.master_of_slot(key_slot(key));
+  ASSERT_TRUE(owner);
+  // Paused for well under the node timeout: no failover, only silence.
+  rc_.pause_node(*owner);
+  const call_result hung = client.run(key, {"INCR", key});
+  rc_.resume_node(*owner);
+  EXPECT_FALSE(hung.ok());
+  EXPECT_NE(
+      hung.error.find("gave up after 2 attempts: 127.0.0.1:" + std::to_string(rc_.port(*owner))),
+      std::string::npos)
+      << hung.error;
+  EXPECT_GE(client.counters().connection_errors.load(), 2u);
+
+  // A timeout says nothing of whether the command ran: both attempts were
+  // sent (a paused node still accepts connections) and both ran when it
+  // woke. Hence the header's rule: callers retry only idempotent commands.
+  const call_result after = client.run(key, {"INCR", key});
+  expect_ok(after, "INCR after the pause");
+  EXPECT_EQ(after.reply.integer, 4) << "1, two INCRs sent during the pause, this one";
+  EXPECT_GE(client.counters().reconnects.load(), 1u);
+}
+
 TEST_F(ClusterClient, FollowsAClusterFailover) {
   cluster_client client(options_for(rc_));
   const std::string key = "{soctrang.gov.vn}:hôm-nay";
@@ -290,9 +347,7 @@ TEST_F(ClusterClient, FollowsAClusterFailover) {
 }
 
 TEST_F(ClusterClient, SurvivesTheWholeClusterStoppedAndStarted) {
-  cluster::client_options o = options_for(rc_);
-  o.max_attempts = 2;
-  cluster_client client(o);
+  cluster_client client(options_for(rc_, 2));
   std::vector<keyed_command> sets;
   for (int i = 0; i < 30; ++i)
     sets.push_back({site_key(i), {"SET", site_key(i), std::to_string(i)}});
@@ -397,9 +452,16 @@ TEST_F(ClusterClient, FunctionLoadReachesEveryMasterAndReloadsWhereMissing) {
   const auto owner = rc_.master_of_slot(key_slot(key));
   ASSERT_TRUE(owner);
   ASSERT_EQ(rc_.cli(*owner, {"FUNCTION", "FLUSH"}), "OK");
-  const call_result again = client.run(key, {"FCALL", "pvc_echo", "1", key, "lần 2"});
-  expect_ok(again, "FCALL after FUNCTION FLUSH");
-  EXPECT_EQ(again.reply.text, key + "=lần 2");
+  // A pipeline of calls there reloads it once.
+  const std::vector<command> calls = {{"FCALL", "pvc_echo", "1", key, "lần 1"},
+                                      {"FCALL", "pvc_echo", "1", key, "lần 2"},
+                                      {"FCALL", "pvc_echo", "1", key, "lần 3"}};
+  const auto again = client.pipeline(key, calls);
+  ASSERT_EQ(again.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    expect_ok(again[i], "FCALL after FUNCTION FLUSH");
+    EXPECT_EQ(again[i].reply.text, key + "=lần " + std::to_string(i + 1));
+  }
   EXPECT_EQ(client.counters().function_reloads.load(), 1u);
 }
 
@@ -448,8 +510,7 @@ TEST(ClusterClientAuth, UsesThePasswordAndSaysWhenItIsMissing) {
   redis_cluster_options ro;
   ro.password = "mật-khẩu-thử";
   if (!rc.start(ro)) FAIL() << rc.error();
-  cluster::client_options o = options_for(rc);
-  o.max_attempts = 2;
+  cluster::client_options o = options_for(rc, 2);
   {
     cluster_client without(o);
     const call_result r = without.run("k", {"GET", "k"});

@@ -286,6 +286,21 @@ bool redis_cluster::wait_healthy(std::chrono::milliseconds timeout, bool replica
   return false;
 }
 
+bool redis_cluster::wait_state(const std::string& state, std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (clock::now() < deadline) {
+    bool all = true;
+    for (std::size_t i = 0; i < nodes_.size() && all; ++i) {
+      if (running(i)) all = info_field(cli(i, {"CLUSTER", "INFO"}), "cluster_state") == state;
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(poll_interval);
+  }
+  error_ = "the running nodes do not all say cluster_state:" + state + " after " +
+           std::to_string(timeout.count()) + " ms";
+  return false;
+}
+
 bool redis_cluster::spawn_node(std::size_t i) {
   node& n = nodes_[i];
   std::filesystem::create_directories(n.dir);
@@ -426,6 +441,14 @@ void redis_cluster::kill_node(std::size_t i) {
   nodes_[i].pid = -1;
 }
 
+void redis_cluster::pause_node(std::size_t i) {
+  if (nodes_[i].pid > 0) ::kill(nodes_[i].pid, SIGSTOP);
+}
+
+void redis_cluster::resume_node(std::size_t i) {
+  if (nodes_[i].pid > 0) ::kill(nodes_[i].pid, SIGCONT);
+}
+
 std::optional<std::size_t> redis_cluster::kill_master_of_slot(std::uint16_t slot,
                                                               std::chrono::milliseconds timeout) {
   const auto victim = master_of_slot(slot);
@@ -485,7 +508,9 @@ bool redis_cluster::failover(std::size_t replica) {
 
 void redis_cluster::stop_all() {
   for (const node& n : nodes_) {
-    if (n.pid > 0) ::kill(n.pid, SIGTERM);
+    if (n.pid <= 0) continue;
+    ::kill(n.pid, SIGTERM);
+    ::kill(n.pid, SIGCONT);  // a paused node acts on SIGTERM only once resumed
   }
   const auto deadline = clock::now() + 10s;
   for (node& n : nodes_) {

@@ -105,9 +105,19 @@ class redis_cluster {
   bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds(30),
                     bool replicas_synced = true);
 
+  // Waits until every running node's CLUSTER INFO says cluster_state:`state`
+  // ("ok" or "fail").
+  bool wait_state(const std::string& state,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   // --- faults ---
   // kill -9 of `node`; no wait.
   void kill_node(std::size_t node);
+  // SIGSTOP / SIGCONT: a node that hangs (accepts connections, answers
+  // nothing) without dying. Resume it within the node timeout unless the
+  // test wants a failover.
+  void pause_node(std::size_t node);
+  void resume_node(std::size_t node);
   // kill -9 of the master serving `slot`, then waits until a replica serves
   // it and the cluster (without the dead node) is ok. The killed node's
   // index, or empty (error() says why).
@@ -125,7 +135,8 @@ class redis_cluster {
   bool failover(std::size_t replica);
   // SIGTERM to every node (AOF flushed), then SIGKILL what is left after 10 s.
   void stop_all();
-  // Starts every stopped node on its port, nodes.conf and data; waits healthy.
+  // Starts every stopped node (after stop_all or kills) on its port,
+  // nodes.conf and data; waits healthy.
   bool start_all();
 
   // Slot migration by the specification's steps, so tests see MOVED and ASK:
