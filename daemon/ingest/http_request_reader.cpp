@@ -357,6 +357,12 @@ void answer_head::format(const http_response& res, bool keep_alive) {
     out += "\r\n";
     if (res.cors_origin != "*") out += "Vary: Origin\r\n";
   }
+  if (res.stale_seconds > 0) {
+    out += "X-Pvcd-Stale-Seconds: ";
+    out += std::to_string(res.stale_seconds);
+    out += "\r\n";
+    if (res.cors) out += "Access-Control-Expose-Headers: X-Pvcd-Stale-Seconds\r\n";
+  }
   if (!res.etag.empty()) {
     out += "ETag: ";
     out += res.etag;

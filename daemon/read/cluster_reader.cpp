@@ -191,7 +191,8 @@ std::shared_ptr<export_cursor> cluster_reader::open_export(const export_filter&,
 
 double cluster_reader::stale_seconds() const {
   std::lock_guard lock(mutex_);
-  return std::chrono::duration<double>(clock::now() - last_good_refresh_).count();
+  const double s = std::chrono::duration<double>(clock::now() - last_good_refresh_).count();
+  return s < current_within ? 0 : s;
 }
 
 void cluster_reader::refresh() {

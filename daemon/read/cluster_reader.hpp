@@ -57,8 +57,10 @@ class cluster_reader final : public reader {
   std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                              std::string& error) override;
 
-  // Seconds since the last refresh that reached the cluster (or since start).
-  double stale_seconds() const;
+  // Seconds since the last refresh that reached the cluster (or since
+  // start); under `current_within` (a refresh or two) it answers 0.
+  static constexpr double current_within = 3.0;
+  double stale_seconds() const override;
   const cluster::client_counters& client_counters() const { return refresh_client_.counters(); }
   std::uint64_t cache_hits() const { return hits_.load(std::memory_order_relaxed); }
   std::uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }

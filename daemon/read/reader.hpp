@@ -75,6 +75,10 @@ class reader {
   virtual std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                                      std::string& error) = 0;
 
+  // How far behind the figures may be because the backend cannot be
+  // reached: seconds since its last good read (cluster mode), 0 when current.
+  virtual double stale_seconds() const { return 0; }
+
   // ---- Queries built from the counts, the same for every backend (reader.cpp).
 
   // A site and some of its articles as of today, all of one day (a read

@@ -60,6 +60,14 @@ std::string etag_of(std::string_view body) {
 }
 
 // ETag, and 304 when the client already has this body.
+// Says when the figures are behind: the cluster is unreachable (cluster
+// mode), so they are the last ones read.
+void mark_staleness(route_context& ctx, http_response& res) {
+  if (const double s = ctx.read.stale_seconds(); s > 0) {
+    res.stale_seconds = static_cast<std::uint32_t>(std::min(s, 4e9));
+  }
+}
+
 void finish_cacheable(const http_request_view& req, http_response& res,
                       std::string_view cache_control) {
   res.etag = etag_of(res.payload());
@@ -174,6 +182,7 @@ void answer_views(route_context& ctx, std::string_view query, http_response& res
   out += "}}";
   res.status = 200;
   res.content_type = "application/json";
+  mark_staleness(ctx, res);
 }
 
 void answer_widget(route_context& ctx, const http_request_view& req, std::string_view query,
@@ -207,6 +216,7 @@ void answer_widget(route_context& ctx, const http_request_view& req, std::string
   res.status = 200;
   res.content_type = "application/json";
   // Short: a portal page asks on every load; this only spares bursts.
+  mark_staleness(ctx, res);
   finish_cacheable(req, res, "public, max-age=5");
 }
 
@@ -225,6 +235,7 @@ void answer_visitors(route_context& ctx, const http_request_view& req, std::stri
                  v.today, v.yesterday, v.this_month);
   res.status = 200;
   res.content_type = "application/json";
+  mark_staleness(ctx, res);
   finish_cacheable(req, res, "public, max-age=5");
 }
 
@@ -262,6 +273,7 @@ void answer_top(route_context& ctx, const http_request_view& req, std::string_vi
   res.body = boost::json::serialize(list);
   res.status = 200;
   res.content_type = "application/json";
+  mark_staleness(ctx, res);
   finish_cacheable(req, res, "public, max-age=5");
 }
 
@@ -292,6 +304,7 @@ void answer_sites(route_context& ctx, const http_request_view& req, http_respons
   res.body = boost::json::serialize(boost::json::object{{"sites", std::move(sites)}});
   res.status = 200;
   res.content_type = "application/json";
+  mark_staleness(ctx, res);
   finish_cacheable(req, res, "public, max-age=5");
 }
 

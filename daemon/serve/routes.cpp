@@ -15,6 +15,7 @@ void http_response::reset() {
   route = http_route_other;
   preflight_methods = {};
   preflight_headers.clear();
+  stale_seconds = 0;
 }
 
 void http_response::text(unsigned code, std::string_view line) {

@@ -59,6 +59,9 @@ struct http_response {
   // A CORS preflight's answer: the methods (and request headers) a page may use.
   std::string_view preflight_methods;
   std::string preflight_headers;
+  // Cluster mode: the figures are this many seconds behind because the
+  // cluster cannot be reached (X-Pvcd-Stale-Seconds); 0 when current.
+  std::uint32_t stale_seconds = 0;
 
   void reset();
   std::string_view payload() const { return static_body.empty() ? body : static_body; }

@@ -235,11 +235,18 @@ TEST_F(ClusterMode, TheWholeClusterDownForTenSecondsThenBackDrainsEveryOutboxOnc
   }
   const views_reply during = fetch_views(nodes_[0]->ports().http, sites[0]);
   EXPECT_EQ(during.error, "");
-  EXPECT_EQ(during.total, before);  // the cached figure
+  EXPECT_EQ(during.total, before);  // the cached figure, and it says so
+  const http_reply stale =
+      http_once(nodes_[0]->ports().http, "GET", "/api/v1/widget?s=" + sites[0]);
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_GE(std::atoi(stale.header("x-pvcd-stale-seconds").c_str()), 8) << stale.body;
   ASSERT_TRUE(redis_.start_all()) << redis_.error();
   hits(90);
   EXPECT_TRUE(every_node_exact(60s));
   EXPECT_EQ(redis_total(sites[0]), static_cast<long long>(expected_total(sites[0])));
+  EXPECT_EQ(http_once(nodes_[0]->ports().http, "GET", "/api/v1/widget?s=" + sites[0])
+                .header("x-pvcd-stale-seconds"),
+            "");  // current again
 }
 
 TEST_F(ClusterMode, AFlushAppliedButNotAcknowledgedIsSentAgainWithoutADoubleCount) {
