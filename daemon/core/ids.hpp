@@ -131,7 +131,10 @@ id_status check_non_ascii(std::string_view s) noexcept;
 inline id_status check(std::string_view s, bool invisible) noexcept {
   if (s.empty()) return id_status::empty;
   if (s.size() > max_id_bytes) return id_status::too_long;
-  if (invisible) return check_non_ascii(s);
+  // [[unlikely]] is layout only: ASCII ids keep the straight path they had
+  // before UTF-8 was allowed (measured: bench/RESULTS.md, "Ids in UTF-8").
+  if (invisible) [[unlikely]]
+    return check_non_ascii(s);
   return id_status::ok;
 }
 
