@@ -78,6 +78,13 @@ TEST_F(utf8_ids_test, AVietnameseArticleIsCountedReadExportedAndImported) {
   // max_sites) is one, its UTF-8 as it is.
   ok(pvctl(a, {"hit", "--site", "sóc-trăng", about}));
   ASSERT_TRUE(total_becomes(a, "sóc-trăng", 1));
+  const http_reply visitors = c.get("/api/v1/visitors?s=s%C3%B3c-tr%C4%83ng");
+  EXPECT_EQ(visitors.status, 200);
+  EXPECT_NE(visitors.body.find("{\"site\":\"sóc-trăng\","), std::string::npos) << visitors.body;
+  EXPECT_NE(c.get("/api/v1/sites").body.find("\"site\":\"sóc-trăng\""), std::string::npos);
+  const http_reply cut = c.get("/api/v1/views?s=s%C3");
+  EXPECT_EQ(cut.status, 400);
+  EXPECT_EQ(cut.body, "bad_site: site is not a valid id\n");
   const std::string metrics = fetch_metrics(a.ports().admin);
   EXPECT_EQ(metric_value(metrics, rejected_series("bad_article", "udp")), 1);
   EXPECT_EQ(metric_value(metrics, rejected_series("bad_article", "http")), 1);
