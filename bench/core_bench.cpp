@@ -81,6 +81,33 @@ void BM_parse_udp_line(benchmark::State& state) {
 }
 BENCHMARK(BM_parse_udp_line);
 
+// A Vietnamese article id (UTF-8): the ids that leave the SWAR/SSE2 scan for
+// the UTF-8 validator.
+void BM_parse_http_query_utf8(benchmark::State& state) {
+  const std::string query =
+      "s=baochinhphu&a=%2Ftin-t%E1%BB%A9c%2F2026%2F11%2Fb%C3%A0i-vi%E1%BA%BFt-12345&_=1732700000";
+  pvc::hit_scratch scratch;
+  if (!pvc::parse_http_hit(query, {}, scratch).ok) state.SkipWithError("the id is refused");
+  for (auto _ : state) {
+    auto r = pvc::parse_http_hit(query, {}, scratch);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_parse_http_query_utf8);
+
+void BM_parse_udp_line_utf8(benchmark::State& state) {
+  const std::string line = "baochinhphu /tin-tức/2026/11/bài-viết-12345 3";
+  pvc::hit_scratch scratch;
+  if (!pvc::parse_udp_line(line, scratch).ok) state.SkipWithError("the id is refused");
+  for (auto _ : state) {
+    auto r = pvc::parse_udp_line(line, scratch);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_parse_udp_line_utf8);
+
 // Each benchmark thread owns one shard, as each I/O thread does in pvcd.
 struct shared_table {
   pvc::site_registry sites{1000};

@@ -5,7 +5,7 @@
  *           data-site="baochinhphu" data-article="/2026/11/ngan-sach"></script>
  *
  * data-site     site id (default "default")
- * data-article  this page's article id (default: location.pathname)
+ * data-article  this page's article id (default: location.pathname, decoded)
  * data-lang     "vi" (default) or "en": labels and digit grouping
  * data-target   id of the element to render into (default: right after the tag)
  * data-hide     lines to leave out: online today yesterday month total article title
@@ -32,7 +32,20 @@
   var base = tag.src.replace(/\/widget\.js(?:[?#].*)?$/, "");
   var d = tag.dataset || {};
   var site = d.site || "default";
-  var article = d.article || location.pathname || "/";
+  // location.pathname comes percent-encoded ("/tin-t%E1%BB%A9c"); the id is
+  // the path as the portal wrote it ("/tin-tức"), the one data-article or a
+  // UDP line from the server would give. A path that does not decode to a
+  // valid id (bad escapes, a space) is kept as it came.
+  function pagePath() {
+    var p = location.pathname || "/";
+    try {
+      var decoded = decodeURIComponent(p);
+      return /[\s\u0000-\u001f\u007f-\u009f]/.test(decoded) ? p : decoded;
+    } catch (e) {
+      return p;
+    }
+  }
+  var article = d.article || pagePath();
   var lang = d.lang === "en" ? "en" : "vi";
   var hidden = " " + (d.hide || "").replace(/[,;]/g, " ").toLowerCase() + " ";
 

@@ -71,8 +71,11 @@ bool id_field(const query_fields& q, std::string_view name, id_buffer& buf, std:
   }
   const decoded_id id = decode_id(*raw, buf);
   if (id.status != id_status::ok) {
-    res.text(400,
-             fmt::format("bad_request: {} is not a valid id (1-200 visible ASCII bytes)", name));
+    res.text(
+        400,
+        fmt::format("bad_request: {} is not a valid id (1-200 bytes of UTF-8, no space or control "
+                    "character)",
+                    name));
     return false;
   }
   out = id.value;

@@ -13,7 +13,7 @@ namespace {
 std::string signed_text(std::string_view site, std::string_view article, std::string_view expiry) {
   std::string m;
   m.reserve(site.size() + article.size() + expiry.size() + 2);
-  // A space cannot occur in an id (ids are visible ASCII), so the three
+  // A space cannot occur in an id (core/ids.hpp refuses it), so the three
   // fields are unambiguous; '|' could, and would let (a, b|c) sign (a|b, c).
   m.append(site).append(" ").append(article).append(" ").append(expiry);
   return m;

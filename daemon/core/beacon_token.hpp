@@ -6,8 +6,9 @@
 //     t = EXPIRY "." HEX(HMAC-SHA-256(secret, SITE " " ARTICLE " " EXPIRY))
 //
 //   EXPIRY   Unix time in seconds (decimal) after which the token is refused
-//   SITE, ARTICLE  the decoded ids, exactly as counted; separated by single
-//                  spaces, which no id can contain
+//   SITE, ARTICLE  the decoded ids, exactly as counted (UTF-8 bytes, not
+//                  %-encoded, not normalised); separated by single spaces,
+//                  which no id can contain
 //   HEX      64 lowercase hex digits
 //
 // Pure functions; thread-safe.

@@ -1,7 +1,7 @@
 #pragma once
 // A fast non-cryptographic 64-bit hash for ids on the hot path. Reads eight
 // bytes at a time; quality is enough for open addressing with linear probing
-// (ids are short, visible ASCII, and chosen by clients, so the seed is random
+// (ids are short, mostly ASCII, and chosen by clients, so the seed is random
 // per process to keep collision floods from being precomputed).
 #include <cstdint>
 #include <cstring>

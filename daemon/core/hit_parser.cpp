@@ -14,46 +14,15 @@ void set_reject(hit_result& r, reject_reason reason, std::string_view detail) {
   r.detail = detail;
 }
 
-std::string_view site_detail(id_status s) {
-  switch (s) {
-    case id_status::empty:
-      return "site is empty";
-    case id_status::too_long:
-      return "site is longer than 200 bytes";
-    case id_status::bad_byte:
-      return "site has a byte outside visible ASCII";
-    case id_status::bad_escape:
-      return "site has a bad %-escape";
-    case id_status::ok:
-      break;
-  }
-  return "site is invalid";
-}
-
-std::string_view article_detail(id_status s) {
-  switch (s) {
-    case id_status::empty:
-      return "article is empty";
-    case id_status::too_long:
-      return "article is longer than 200 bytes";
-    case id_status::bad_byte:
-      return "article has a byte outside visible ASCII";
-    case id_status::bad_escape:
-      return "article has a bad %-escape";
-    case id_status::ok:
-      break;
-  }
-  return "article is invalid";
-}
-
 // Decodes raw site/article into `scratch` and completes the hit in `r`.
 void make_hit(hit_result& r, std::string_view raw_site, std::string_view raw_article,
               std::uint32_t count, hit_scratch& scratch) {
   const id_status site = decode_id_to(raw_site, scratch.site, r.value.site);
-  if (site != id_status::ok) return set_reject(r, reject_reason::bad_site, site_detail(site));
+  if (site != id_status::ok)
+    return set_reject(r, reject_reason::bad_site, id_status_detail(id_field::site, site));
   const id_status article = decode_id_to(raw_article, scratch.article, r.value.article);
   if (article != id_status::ok) {
-    return set_reject(r, reject_reason::bad_article, article_detail(article));
+    return set_reject(r, reject_reason::bad_article, id_status_detail(id_field::article, article));
   }
   r.ok = true;
   r.value.count = count;

@@ -7,7 +7,7 @@
 //
 //     s=SITE&a=ARTICLE[&other=ignored...]
 //     |      |         '- unknown fields (cache busters) are ignored
-//     |      '- required, 1-200 visible ASCII after %-decoding
+//     |      '- required, 1-200 bytes of UTF-8 after %-decoding (core/ids.hpp)
 //     '- optional, defaults to "default"
 //
 //   A field given twice (in the query, the body, or across both) is

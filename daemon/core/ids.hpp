@@ -1,9 +1,20 @@
 #pragma once
-// Site and article identifiers: 1-200 bytes of visible ASCII (0x21-0x7E) after
-// URL-decoding. The same rule holds for every transport, so an id sent as
-// "news%2Fa" over UDP and as "news/a" over HTTP is one article.
+// Site and article identifiers: 1-200 bytes of valid UTF-8 after URL-decoding,
+// with no space, no other whitespace and no control character (C0, DEL, C1).
+// The same rule holds for every transport, so an id sent as "tin-t%E1%BB%A9c"
+// over UDP and as "tin-tức" over HTTP is one article.
+//
+// Why no space: a space separates the fields of a UDP line and of the beacon
+// token's signed string (core/beacon_token.cpp); other whitespace (NBSP,
+// U+3000...) looks like a space on screen, so it would give two ids that
+// editors cannot tell apart. Why byte-exact (no NFC/NFD normalisation): a
+// portal's pages send the same bytes for the same page every time, and
+// normalising would need Unicode tables we do not ship (no ICU); so "Giới"
+// precomposed and "Giới" with combining marks are two ids.
 //
 // Pure functions, no allocation: decoding writes into a caller's fixed buffer.
+// An id of ASCII bytes only is checked by the SWAR/SSE2 scan below; the UTF-8
+// validator runs only when a byte >= 0x80 is present.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,7 +32,20 @@ inline constexpr std::size_t max_id_bytes = 200;
 // Scratch space for one decoded id. Lives on the caller's stack.
 using id_buffer = std::array<char, max_id_bytes>;
 
-enum class id_status { ok, empty, too_long, bad_byte, bad_escape };
+enum class id_status {
+  ok,
+  empty,
+  too_long,
+  bad_byte,  // a space, other whitespace or a control character
+  bad_utf8,  // an invalid, truncated, overlong or surrogate sequence, or above U+10FFFF
+  bad_escape
+};
+
+enum class id_field { site, article };
+
+// The one-line reason an id is refused ("article is not valid UTF-8"), a
+// string literal; "" for ok.
+std::string_view id_status_detail(id_field field, id_status status) noexcept;
 
 struct decoded_id {
   id_status status = id_status::ok;
@@ -49,7 +73,7 @@ constexpr std::uint64_t has_byte(std::uint64_t x, std::uint8_t c) {
 }
 
 struct byte_scan {
-  bool invisible;  // some byte outside 0x21..0x7E
+  bool invisible;  // some byte outside 0x21..0x7E: a control byte, a space or UTF-8
   bool escaped;    // some '%' or '+'
 };
 
@@ -100,10 +124,17 @@ inline byte_scan scan(std::string_view s) noexcept {
   return {invisible, escaped};
 }
 
-inline id_status check(std::size_t size, bool invisible) noexcept {
-  if (size == 0) return id_status::empty;
-  if (size > max_id_bytes) return id_status::too_long;
-  if (invisible) return id_status::bad_byte;
+// The id rule on bytes that have some byte outside 0x21..0x7E: bad_byte,
+// bad_utf8 or ok (UTF-8 text without whitespace or control characters).
+id_status check_non_ascii(std::string_view s) noexcept;
+
+inline id_status check(std::string_view s, bool invisible) noexcept {
+  if (s.empty()) return id_status::empty;
+  if (s.size() > max_id_bytes) return id_status::too_long;
+  // [[unlikely]] is layout only: ASCII ids keep the straight path they had
+  // before UTF-8 was allowed (measured: bench/RESULTS.md, "Ids in UTF-8").
+  if (invisible) [[unlikely]]
+    return check_non_ascii(s);
   return id_status::ok;
 }
 
@@ -117,6 +148,12 @@ inline bool is_visible_ascii(std::string_view s) noexcept {
   return !detail::scan(s).invisible;
 }
 
+// The id rule on bytes as they stand (no %-decoding): ok, empty, too_long,
+// bad_byte or bad_utf8. For ids read from a file (core/import_csv).
+inline id_status check_id_bytes(std::string_view s) noexcept {
+  return detail::check(s, detail::scan(s).invisible);
+}
+
 // Decodes %XX escapes and '+' (as a space, form-encoding rules) and checks the
 // id rule, writing the id to `out`. When the input has nothing to decode (the
 // common case, kept inline), `out` points into `raw` and no byte is copied.
@@ -127,7 +164,7 @@ inline id_status decode_id_to(std::string_view raw, id_buffer& scratch,
   const detail::byte_scan s = detail::scan(raw);
   if (!s.escaped) {
     out = raw;
-    return detail::check(raw.size(), s.invisible);
+    return detail::check(raw, s.invisible);
   }
   const decoded_id d = detail::decode_escaped(raw, scratch);
   out = d.value;

@@ -97,13 +97,11 @@ bool is_header(const std::array<field, max_fields>& f, std::size_t n) {
 }
 
 // An id field: the reason it is not a valid id, or "" (and `out` set).
-std::string_view check_id(const field& f, id_buffer& buf, std::string_view& out,
-                          std::string_view empty, std::string_view too_long,
-                          std::string_view bad_byte) {
+std::string_view check_id(const field& f, id_buffer& buf, std::string_view& out, id_field which) {
   const std::string_view v = unquote(f, buf);
-  if (v.data() == nullptr || v.size() > max_id_bytes) return too_long;
-  if (v.empty()) return empty;
-  if (!is_visible_ascii(v)) return bad_byte;
+  // A null view: unquoting overflowed the buffer, so the id is too long.
+  const id_status status = v.data() == nullptr ? id_status::too_long : check_id_bytes(v);
+  if (status != id_status::ok) return id_status_detail(which, status);
   out = v;
   return {};
 }
@@ -138,17 +136,13 @@ import_line_result parse_import_line(std::string_view line, import_scratch& scra
   }
 
   import_row& row = r.row;
-  if (auto why = check_id(f[0], scratch.site, row.site, "site is empty",
-                          "site is longer than 200 bytes", "site has a byte outside visible ASCII");
-      !why.empty()) {
+  if (auto why = check_id(f[0], scratch.site, row.site, id_field::site); !why.empty()) {
     r.reason = why;
     return r;
   }
   if (!f[1].quoted && f[1].text == "*") {
     row.article = {};  // the site's own counter
-  } else if (auto why = check_id(f[1], scratch.article, row.article, "article is empty",
-                                 "article is longer than 200 bytes",
-                                 "article has a byte outside visible ASCII");
+  } else if (auto why = check_id(f[1], scratch.article, row.article, id_field::article);
              !why.empty()) {
     r.reason = why;
     return r;

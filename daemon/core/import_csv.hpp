@@ -10,7 +10,7 @@
 //   site,*,total,YYYYMM             the site's views in one local month
 //   |    |       |     '- optional period; months are kept per site only
 //   |    |       '- decimal 0..2^53-1 (what a JSON reader keeps exact)
-//   |    '- 1-200 bytes of visible ASCII, exactly as stored (no %-decoding)
+//   |    '- 1-200 bytes of UTF-8, exactly as stored (no %-decoding; core/ids.hpp)
 //   '- same rule as article
 //
 // A field holding ',' or '"' is quoted, with each '"' doubled; any field may

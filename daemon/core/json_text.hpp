@@ -1,6 +1,8 @@
 #pragma once
-// Minimal JSON text output for the read API: ids are visible ASCII, so only
-// '"' and '\\' ever need escaping, but every control byte is handled anyway.
+// Minimal JSON text output for the read API: ids are UTF-8 without control
+// characters (core/ids.hpp), so their bytes go out as they are (JSON text is
+// UTF-8) and only '"' and '\\' ever need escaping; every control byte is
+// handled anyway.
 #include <cstdint>
 #include <string>
 #include <string_view>

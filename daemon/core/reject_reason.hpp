@@ -9,7 +9,7 @@ namespace pvc {
 
 enum class reject_reason : std::uint8_t {
   malformed,    // the request or line does not follow the wire format
-  bad_site,     // SITE is empty, too long or has bytes outside 0x21-0x7E
+  bad_site,     // SITE is empty, too long, not UTF-8, or has a space or control character
   bad_article,  // same for ARTICLE
   bad_count,    // COUNT is not an integer in 1..1000000
   site_limit,   // a new site past the configured max_sites

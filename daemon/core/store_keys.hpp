@@ -1,6 +1,6 @@
 #pragma once
 // The store's key layout. One RocksDB key space, one-byte type prefixes; ids
-// never contain 0x00 (they are visible ASCII), so it separates site from
+// never contain 0x00 (a control character, refused by core/ids.hpp), so it separates site from
 // article unambiguously. Every value is an unsigned 64-bit count, 8 bytes
 // little-endian, combined by an adding merge operator (see store.cpp).
 //

@@ -3,8 +3,9 @@
 // bit per byte, that udp_datagram.cpp walks to split lines and fields.
 //
 //   separators: a space or an LF.
-//   unusual:    a byte an id may not hold as it stands (outside 0x21..0x7E,
-//               not a separator) or one that changes on decoding ('%', '+').
+//   unusual:    a byte outside 0x21..0x7E (not a separator: a control byte,
+//               or a byte of UTF-8, which the line parser validates) or one
+//               that changes on decoding ('%', '+').
 //
 // Two implementations with one result, 16 bytes per step (SSE2, every
 // x86-64) and 32 (AVX2, chosen at run time when the CPU has it, so the

@@ -7,9 +7,9 @@
 // into bit masks (udp_classify.hpp: separators, and bytes that need a closer
 // look) and walks the separators' bits to split lines and fields: no
 // per-line scan, no copy, the ids point into the datagram. A line it cannot take as it stands (an
-// escape, a bad byte, a wrong field count, an id too long, a bad COUNT, an empty line) goes to
-// parse_udp_line, the one definition of the format, which accepts or refuses it with its reason.
-// Tests and a fuzz target hold the two lanes to the same results.
+// escape, a byte of UTF-8 or a bad byte, a wrong field count, an id too long, a bad COUNT, an empty
+// line) goes to parse_udp_line, the one definition of the format, which accepts or refuses it with
+// its reason. Tests and a fuzz target hold the two lanes to the same results.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +36,7 @@ struct udp_batch {
   std::array<hit_scratch, counter_shard::max_batch> scratch;
   // Bit i of word i/64: byte i is a space or an LF (the separators); byte i
   // is outside 0x21..0x7E (but not a separator) or '%' or '+' (an id with
-  // such a byte takes the slow lane).
+  // such a byte, UTF-8 included, takes the slow lane, which validates it).
   std::array<std::uint64_t, mask_words> separators;
   std::array<std::uint64_t, mask_words> unusual;
 };

@@ -6,7 +6,8 @@
 //   - a token minted for (SITE, ARTICLE) verifies for them before its expiry,
 //     and is `expired` after it;
 //   - the same token never verifies for a different pair (SITE2, ARTICLE2) of
-//     valid ids: one page's token must not count views for another;
+//     valid ids (UTF-8 ones included): one page's token must not count views
+//     for another;
 //   - changing any one character of a minted token makes it fail;
 //   - an arbitrary TOKEN never verifies unless it carries the minted MAC.
 #include <cstddef>
@@ -21,11 +22,7 @@
 
 using namespace pvc;
 
-namespace {
-bool valid_id(std::string_view s) {
-  return !s.empty() && s.size() <= max_id_bytes && fuzz::visible(s);
-}
-}  // namespace
+using fuzz::valid_id;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,8 @@
 // Input: QUERY 0x00 BODY (no 0x00: all query, empty body).
 // Checks, besides "no crash, no sanitizer report":
 //   - decode_id agrees with the slow reference on every field value seen;
-//   - an accepted hit has two valid ids and count 1; a refusal has a reason text;
+//   - an accepted hit has two valid ids (well-formed UTF-8, no space,
+//     whitespace or control character) and count 1; a refusal has a reason text;
 //   - an accepted hit, written back fully %-encoded, parses to the same hit.
 #include <cstddef>
 #include <cstdint>

@@ -3,7 +3,8 @@
 // the importer does.
 //
 // Checks, besides "no crash, no sanitizer report":
-//   - a row has valid ids (the site's own counter has an empty article),
+//   - a row has valid ids (well-formed UTF-8, no space, whitespace or control
+//     character; the site's own counter has an empty article),
 //     a count within 0..2^53-1 and a period key of 8 or 6 digits when dated;
 //   - an error has a reason text;
 //   - a row written back with pvc::append_import_line parses to the same row

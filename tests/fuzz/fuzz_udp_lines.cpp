@@ -4,7 +4,8 @@
 // Checks, besides "no crash, no sanitizer report":
 //   - the lines handed out, rejoined with LF, are the datagram (modulo one CR
 //     before each LF and the last LF): nothing skipped, nothing invented;
-//   - an accepted line has two valid ids and COUNT 1..1000000, and its ids
+//   - an accepted line has two valid ids (well-formed UTF-8, no space,
+//     whitespace or control character) and COUNT 1..1000000, and its ids
 //     agree with the reference decoder; a refusal has a reason text;
 //   - an accepted line, written back as "SITE ARTICLE COUNT" with every id
 //     byte %-encoded, parses to the same hit;
@@ -97,6 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(sp != std::string_view::npos);
     const decoded_id site = fuzz::reference_decode(line.substr(0, sp), ref);
     FUZZ_CHECK(site.status == id_status::ok && site.value == r.value.site);
+    const std::size_t sp2 = line.find(' ', sp + 1);
+    const decoded_id article = fuzz::reference_decode(
+        line.substr(sp + 1, sp2 == std::string_view::npos ? sp2 : sp2 - sp - 1), ref);
+    FUZZ_CHECK(article.status == id_status::ok && article.value == r.value.article);
 
     const std::string again = fuzz::encode_all(r.value.site) + " " +
                               fuzz::encode_all(r.value.article) + " " +

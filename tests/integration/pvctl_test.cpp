@@ -128,7 +128,7 @@ TEST_F(pvctl_test, ServerErrorExitsFourWithOneStderrLine) {
   const auto hit_lines = split_lines(hit.err);
   ASSERT_EQ(hit_lines.size(), 1u) << hit.err;
   EXPECT_EQ(hit_lines[0],
-            "pvctl: server answered 400: bad_article: article has a byte outside visible ASCII");
+            "pvctl: server answered 400: bad_article: article has a space or a control character");
   EXPECT_EQ(scrape(d.ports().admin, rejected_series("bad_article", "admin")), 1);
 
   const exit_status s = d.stop();

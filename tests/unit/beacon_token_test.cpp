@@ -50,6 +50,26 @@ TEST(BeaconToken, FieldsCannotBeShiftedBetweenSiteAndArticle) {
   EXPECT_EQ(pvc::verify_beacon_token(secret, "a/b", "c", u, now), token_status::forged);
 }
 
+TEST(BeaconToken, SignsTheDecodedUtf8BytesOfTheIds) {
+  // The same formula over the ids' UTF-8 bytes. The expected value is OpenSSL's:
+  // printf 'soctrang.gov.vn /tin-tức/bài-1 1800000060' | openssl dgst -sha256 -hmac
+  // '0123456789abcdef-secret'
+  const std::string t =
+      pvc::mint_beacon_token(secret, "soctrang.gov.vn", "/tin-tức/bài-1", 1800000060);
+  EXPECT_EQ(t, "1800000060.2cf67dcdd8742ea74a88ac027f86b1d47cec423e5c80cbd7476df7c3745fcba3");
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang.gov.vn", "/tin-tức/bài-1", t, now),
+            token_status::ok);
+  // Not the %-encoded spelling, and not the same letters with combining marks.
+  EXPECT_EQ(
+      pvc::verify_beacon_token(secret, "soctrang.gov.vn", "/tin-t%E1%BB%A9c/b%C3%A0i-1", t, now),
+      token_status::forged);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang.gov.vn",
+                                     "/tin-tu\xCC\x9B\xCC\x81"
+                                     "c/ba\xCC\x80i-1",
+                                     t, now),
+            token_status::forged);
+}
+
 TEST(BeaconToken, MalformedTokens) {
   const std::string mac(64, 'a');
   for (const std::string& bad :

@@ -45,6 +45,13 @@ TEST(ParseHttpHit, MustAccept) {
       {"a=" + repeat("%41", 200), "", "default", repeat("A", 200)},
       {"s=" + repeat("s", 200) + "&a=x", "", repeat("s", 200), "x"},
       {"a=!~", "", "default", "!~"},
+      // UTF-8, raw or %-encoded (what encodeURIComponent sends)
+      {"a=caf\xC3\xA9", "", "default", "caf\xC3\xA9"},
+      {"a=caf%C3%A9", "", "default", "caf\xC3\xA9"},
+      {"s=soctrang.gov.vn&a=%2Ftin-t%E1%BB%A9c%2Fbai-1", "", "soctrang.gov.vn", "/tin-tức/bai-1"},
+      {"", "s=s%C3%B3c-tr%C4%83ng&a=Gi%E1%BB%9Bi-thi%E1%BB%87u", "sóc-trăng", "Giới-thiệu"},
+      {"s=báo-chính-phủ&a=/tin-tức/bài-1", "", "báo-chính-phủ", "/tin-tức/bài-1"},
+      {"a=%F0%9F%98%80", "", "default", "\xF0\x9F\x98\x80"},
   };
   for (const row& r : table) {
     SCOPED_TRACE("query=" + printable(r.query) + " body=" + printable(r.body));
@@ -87,7 +94,7 @@ TEST(ParseHttpHit, MustReject) {
       {"a=x%", "", reject_reason::bad_article},
       {"s=%zz&a=x", "", reject_reason::bad_site},
       {"s=b%2&a=x", "", reject_reason::bad_site},
-      // bytes outside 0x21..0x7E, raw or escaped
+      // spaces and control characters, raw or escaped; bytes that are not UTF-8
       {"a=x y", "", reject_reason::bad_article},
       {"a=x+y", "", reject_reason::bad_article},
       {"a=%20", "", reject_reason::bad_article},
@@ -97,8 +104,12 @@ TEST(ParseHttpHit, MustReject) {
       {"a=\x7F", "", reject_reason::bad_article},
       {"a=%7F", "", reject_reason::bad_article},
       {"a=\x80", "", reject_reason::bad_article},
-      {"a=caf\xC3\xA9", "", reject_reason::bad_article},
-      {"a=caf%C3%A9", "", reject_reason::bad_article},
+      {"a=caf\xC3", "", reject_reason::bad_article},
+      {"a=caf%C3", "", reject_reason::bad_article},
+      {"a=Gi%E1%BB%9Bi+thi%E1%BB%87u", "", reject_reason::bad_article},  // "Giới thiệu"
+      {"a=%C2%80", "", reject_reason::bad_article},
+      {"a=%ED%A0%80", "", reject_reason::bad_article},
+      {"s=%C0%AF&a=x", "", reject_reason::bad_site},
       {"s=\x7F&a=x", "", reject_reason::bad_site},
       {"s=a%0Ab&a=x", "", reject_reason::bad_site},
       // oversize ids, raw and after decoding
@@ -136,6 +147,9 @@ TEST(ParseUdpLine, MustAccept) {
       {"default x", "default", "x", 1},
       {repeat("s", 200) + " " + repeat("a", 200) + " 7", repeat("s", 200), repeat("a", 200), 7},
       {"b " + repeat("%41", 200), "b", repeat("A", 200), 1},
+      {"soctrang.gov.vn /tin-tức/bai-1 1", "soctrang.gov.vn", "/tin-tức/bai-1", 1},
+      {"soctrang.gov.vn /tin-t%E1%BB%A9c/bai-1 2", "soctrang.gov.vn", "/tin-tức/bai-1", 2},
+      {"sóc-trăng Giới-thiệu", "sóc-trăng", "Giới-thiệu", 1},
   };
   for (const row& r : table) {
     SCOPED_TRACE(printable(r.line));
@@ -185,6 +199,11 @@ TEST(ParseUdpLine, MustReject) {
       {"blog a+b", reject_reason::bad_article},
       {"blog \x01", reject_reason::bad_article},
       {"blog \x80", reject_reason::bad_article},
+      {"blog Gi\xE1\xBB", reject_reason::bad_article},
+      {"blog Gi\xE1\xBB 3", reject_reason::bad_article},
+      {"blog \xF4\x90\x80\x80", reject_reason::bad_article},
+      {"blog Gi%E1%BB%9Bi%20thi%E1%BB%87u", reject_reason::bad_article},
+      {"s\xC2\x9F post", reject_reason::bad_site},
       {"blog post\r", reject_reason::bad_article},  // CR is only stripped before LF
       {"blog " + repeat("a", 201), reject_reason::bad_article},
       {"blog " + repeat("%41", 201) + " 2", reject_reason::bad_article},
@@ -197,6 +216,30 @@ TEST(ParseUdpLine, MustReject) {
                          << " count=" << res.value.count;
     EXPECT_EQ(name_of(res.reason), name_of(r.reason));
     EXPECT_FALSE(res.detail.empty());
+  }
+}
+
+TEST(ParseHit, RefusalsSayWhatIsWrongWithTheId) {
+  struct row {
+    std::string udp_line;
+    std::string detail;
+  };
+  const row table[] = {
+      {"blog Gi\xE1\xBB", "article is not valid UTF-8"},
+      {"blog \xED\xA0\x80", "article is not valid UTF-8"},
+      {"blog a%01", "article has a space or a control character"},
+      {"blog Gi%E1%BB%9Bi%20thi%E1%BB%87u", "article has a space or a control character"},
+      {"blog \xC2\x80", "article has a space or a control character"},
+      {"s\xC3 post", "site is not valid UTF-8"},
+      {"s+t post", "site has a space or a control character"},
+      {"blog " + repeat("a", 198) + "\xE1\xBB\x9B", "article is longer than 200 bytes"},
+  };
+  for (const row& r : table) {
+    SCOPED_TRACE(printable(r.udp_line));
+    hit_scratch scratch;
+    const hit_result res = parse_udp_line(r.udp_line, scratch);
+    ASSERT_FALSE(res.ok);
+    EXPECT_EQ(res.detail, r.detail);
   }
 }
 

@@ -45,6 +45,11 @@ TEST(ParseImportLine, MustAccept) {
       {id200 + "," + id200 + ",1", {id200, id200, 1}},     // longest ids
       {"~!@#$%^&,a%2Fb+c,1", {"~!@#$%^&", "a%2Fb+c", 1}},  // stored as is, no %-decoding
       {"site,article,5", {"site", "article", 5}},  // names that look like a header, with a count
+      {"soctrang.gov.vn,/tin-tức/bài-1,12", {"soctrang.gov.vn", "/tin-tức/bài-1", 12}},
+      {"sóc-trăng,\"Giới,thiệu\",3", {"sóc-trăng", "Giới,thiệu", 3}},
+      {"news,Gio\xCC\x9B\xCC\x81i,4", {"news", "Gio\xCC\x9B\xCC\x81i", 4}},  // combining marks
+      {"news,\xF0\x9F\x98\x80,1", {"news", "\xF0\x9F\x98\x80", 1}},
+      {"news,tin-t%E1%BB%A9c,1", {"news", "tin-t%E1%BB%A9c", 1}},  // no %-decoding in files
   };
   for (const auto& r : table) {
     SCOPED_TRACE(printable(r.line));
@@ -77,10 +82,16 @@ TEST(ParseImportLine, MustReject) {
       {id201 + ",a,5", "site is longer than 200 bytes"},
       {"news," + id201 + ",5", "article is longer than 200 bytes"},
       {"news,\"" + std::string(402, '"') + "\",5", "article is longer than 200 bytes"},  // 201 "
-      {"news,a b,5", "article has a byte outside visible ASCII"},
-      {"new s,a,5", "site has a byte outside visible ASCII"},
-      {"news,caf\xc3\xa9,5", "article has a byte outside visible ASCII"},
-      {std::string("news,a\0b,5", 10), "article has a byte outside visible ASCII"},
+      {"news,a b,5", "article has a space or a control character"},
+      {"new s,a,5", "site has a space or a control character"},
+      {"news,\"Giới thiệu\",5", "article has a space or a control character"},
+      {"news,caf\xc3,5", "article is not valid UTF-8"},
+      {"news,Gi\xE1\xBBi,5", "article is not valid UTF-8"},               // truncated mid-string
+      {"news,\xED\xA0\x80,5", "article is not valid UTF-8"},              // a surrogate
+      {"s\xC0\xAF,a,5", "site is not valid UTF-8"},                       // an overlong '/'
+      {"news,\xC2\x85,5", "article has a space or a control character"},  // C1
+      {"news," + std::string(198, 'a') + "\xE1\xBB\x9B,5", "article is longer than 200 bytes"},
+      {std::string("news,a\0b,5", 10), "article has a space or a control character"},
       {"news,a,", "total is not a whole number"},
       {"news,a,-5", "total is not a whole number"},
       {"news,a,+5", "total is not a whole number"},

@@ -134,6 +134,28 @@ TEST(UdpDatagram, CountsLinesAsTheFormatSays) {
             (std::map<key, std::uint64_t>{{{day1, "news", "/a"}, 5}, {{day1, "blog", "/b"}, 1}}));
 }
 
+TEST(UdpDatagram, CountsVietnameseIdsRawOrEncodedAsOneArticle) {
+  // A line with UTF-8 leaves the fast lane for the line parser, which
+  // validates it; raw and %-encoded spellings are one article.
+  site_registry sites(10);
+  counter_table table(1, sites, day1);
+  auto batch = std::make_unique<udp_batch>();
+  count_udp_datagram(
+      "soctrang.gov.vn /tin-tức/bai-1 1\n"
+      "soctrang.gov.vn /tin-t%E1%BB%A9c/bai-1 2\n"
+      "soctrang.gov.vn /tin-tuc/bai-2\n"
+      "soctrang.gov.vn /tin-t\xe1\xbb 5\n",  // cut short: not UTF-8
+      table.shard(0), *batch);
+  const outcome o = observe(table.shard(0));
+  EXPECT_EQ(o.hits, 3u);
+  EXPECT_EQ(o.views, 4u);
+  EXPECT_EQ(o.rejected[static_cast<std::size_t>(reject_reason::bad_article)], 1u);
+  using key = std::tuple<std::int32_t, std::string, std::string>;
+  EXPECT_EQ(o.counts,
+            (std::map<key, std::uint64_t>{{{day1, "soctrang.gov.vn", "/tin-tức/bai-1"}, 3},
+                                          {{day1, "soctrang.gov.vn", "/tin-tuc/bai-2"}, 1}}));
+}
+
 TEST(UdpDatagram, EdgeCasesMatchTheLineParser) {
   const std::string id200(200, 'a'), id201(201, 'a');
   const char* cases[] = {
@@ -169,6 +191,14 @@ TEST(UdpDatagram, EdgeCasesMatchTheLineParser) {
       "a\x7f b",
       "a b\x01",
       "a \xc3\xa9",
+      "a \xc3",
+      "a \xc3 2",
+      "soctrang.gov.vn /tin-tức/bai-1 1",
+      "soctrang.gov.vn /tin-tức/bai-1\nsoctrang.gov.vn /tin-tuc/bai-2 2\n",
+      "sóc-trăng Giới-thiệu\r\nsóc-trăng Gi\xe1\xbb 2",
+      "a \xf0\x9f\x98\x80 3",
+      "a \xed\xa0\x80",
+      "a \xc2\x80",
       "a\tb c",
       "a b\n\na c",
       "x y\nx y 2\nx y 3\n",
@@ -238,7 +268,8 @@ TEST(UdpDatagram, LongerThanTheClassifierTakesTheLinePath) {
 
 // Lines assembled from pieces that exercise every branch of both lanes.
 struct random_lines {
-  const std::vector<std::string> sites = {"a", "news", "blog", "shop", "x%2Fy", "n+s", "\x01"};
+  const std::vector<std::string> sites = {"a",   "news", "blog",      "shop", "x%2Fy",
+                                          "n+s", "\x01", "sóc-trăng", "s\xc3"};
   const std::vector<std::string> articles = {"/",
                                              "/a",
                                              "/tin-tuc/2026/11/bai-viet-1",
@@ -247,6 +278,10 @@ struct random_lines {
                                              "/a+b",
                                              "/\x7f",
                                              "/\xff",
+                                             "/tin-tức/bài-1",
+                                             "/tin-t%E1%BB%A9c",
+                                             "/Gi\xe1\xbb",
+                                             "/\xed\xa0\x80",
                                              std::string(200, 'z'),
                                              std::string(201, 'z'),
                                              "/a\r",
