@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -55,8 +56,10 @@ class ClusterMode : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(redis_.start()) << redis_.error(); }
 
   // Starts node i (0..2) on its own data dir (kept across restarts).
-  void start_node(std::size_t i, std::vector<std::string> extra = {}) {
+  void start_node(std::size_t i, std::vector<std::string> extra = {},
+                  std::vector<std::string> env = {}) {
     daemon_options o;
+    o.env = std::move(env);
     o.data_dir = dir_.path() / ("node" + std::to_string(i));
     std::string seeds;
     for (const auto& s : redis_.seeds())
@@ -356,6 +359,53 @@ TEST_F(ClusterMode, OneVisitorOnTwoNodesIsOneVisitorAndOneOnline) {
   const auto owner = redis_.master_of_slot(cluster::key_slot(salt_key));
   ASSERT_TRUE(owner);
   EXPECT_EQ(redis_.cli_integer(*owner, {"EXISTS", salt_key}), 1);
+}
+
+TEST_F(ClusterMode, HitsAcrossLocalMidnightOnTwoNodesLandOnTheirOwnDays) {
+  // Two nodes on a clock that starts at 23:59:52 (libfaketime, in pvcd only;
+  // the time zone is UTC): views before midnight are the 7th's, views after
+  // are the 8th's, on whichever node they were counted.
+  const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+  if (!std::filesystem::exists(faketime)) GTEST_SKIP() << "libfaketime is not installed";
+  const std::vector<std::string> env = {"LD_PRELOAD=" + faketime, "FAKETIME=@2026-12-07 23:59:52",
+                                        "FAKETIME_DONT_FAKE_MONOTONIC=1"};
+  const auto started = std::chrono::steady_clock::now();
+  start_node(0, {}, env);
+  start_node(1, {}, env);
+  ASSERT_LT(std::chrono::steady_clock::now() - started, 4s) << "too slow to start before midnight";
+  for (int k = 0; k < 40; ++k)
+    ASSERT_TRUE(hit(static_cast<std::size_t>(k % 2), sites[0], k % 5));
+  ASSERT_LT(std::chrono::steady_clock::now() - started, 6s) << "too slow to count before midnight";
+  std::this_thread::sleep_until(started + 11s);  // both clocks are past midnight now
+  for (int k = 0; k < 30; ++k)
+    ASSERT_TRUE(hit(static_cast<std::size_t>(k % 2), sites[0], k % 5));
+  const std::uint64_t on_7th = 40, on_8th = 30;
+  std::string last;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        for (std::size_t n = 0; n < 2; ++n) {
+          const views_reply v = fetch_views(nodes_[n]->ports().http, sites[0], {article_id(0)});
+          last = "node" + std::to_string(n) + ": total " + std::to_string(v.total) + " today " +
+                 std::to_string(v.today) + " yesterday " + std::to_string(v.yesterday) + " " +
+                 v.error;
+          if (v.total != on_7th + on_8th || v.today != on_8th || v.yesterday != on_7th ||
+              v.this_month != on_7th + on_8th) {
+            return false;
+          }
+          // Article 0: 8 views before midnight, 6 after.
+          if (v.articles.at(article_id(0)).total != 14 || v.articles.at(article_id(0)).today != 6)
+            return false;
+        }
+        return true;
+      },
+      30s))
+      << last;
+  // In Redis: one key per local day.
+  const day_number dec7 = 20794;
+  const auto owner = redis_.master_of_slot(cluster::key_slot(cluster_keys::total(sites[0])));
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(redis_.cli_integer(*owner, {"GET", cluster_keys::day_total(sites[0], dec7)}), 40);
+  EXPECT_EQ(redis_.cli_integer(*owner, {"GET", cluster_keys::day_total(sites[0], dec7 + 1)}), 30);
 }
 
 }  // namespace

@@ -86,6 +86,12 @@ bool daemon_process::start(const daemon_options& o, std::chrono::milliseconds re
                                    "--timezone",
                                    o.timezone};
   argv.insert(argv.end(), o.extra_args.begin(), o.extra_args.end());
+  if (!o.env.empty()) {
+    // env(1) sets them and execs pvcd in the same process (the same pid).
+    std::vector<std::string> with_env = {"/usr/bin/env"};
+    with_env.insert(with_env.end(), o.env.begin(), o.env.end());
+    argv.insert(argv.begin(), with_env.begin(), with_env.end());
+  }
 
   const int log_fd =
       ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);

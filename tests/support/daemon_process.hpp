@@ -55,6 +55,8 @@ struct daemon_options {
   // UTC makes "today" computable by the test (see utc_day_now()).
   std::string timezone = "UTC";
   std::vector<std::string> extra_args;
+  // NAME=VALUE pairs added to pvcd's environment (libfaketime, say).
+  std::vector<std::string> env;
 };
 
 class daemon_process {
