@@ -408,5 +408,54 @@ TEST_F(ClusterMode, HitsAcrossLocalMidnightOnTwoNodesLandOnTheirOwnDays) {
   EXPECT_EQ(redis_.cli_integer(*owner, {"GET", cluster_keys::day_total(sites[0], dec7 + 1)}), 30);
 }
 
+TEST_F(ClusterMode, AFullOutboxHoldsTheCountsInMemoryAndReadyzSaysSo) {
+  start_node(0, {"--outbox-max-bytes", "1MiB", "--max-new-keys-per-second", "10000000"});
+  hits(30);
+  ASSERT_TRUE(every_node_exact());
+  redis_.stop_all();
+  // Distinct articles, 40 lines a datagram, until the outbox is full.
+  udp_sender u(nodes_[0]->ports().udp);
+  auto ready = [&] { return http_once(nodes_[0]->ports().http, "GET", "/readyz").status; };
+  int n = 0;
+  for (int round = 0; round < 100 && ready() == 200; ++round) {
+    for (int d = 0; d < 50; ++d) {
+      std::string datagram;
+      for (int line = 0; line < 40; ++line, ++n) {
+        const std::string id = "/tin-tức/đầy-" + std::to_string(n);
+        datagram += sites[1] + " " + id + " 1\n";
+        expected_[sites[1]][id] += 1;
+      }
+      ASSERT_TRUE(u.send(datagram)) << u.error();
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(ready(), 503) << "the outbox never filled";
+  const auto bytes = scrape(nodes_[0]->ports().admin, "pvcd_cluster_outbox_bytes");
+  ASSERT_TRUE(bytes);
+  EXPECT_GE(*bytes, 1 << 20);
+  // Counting goes on into memory; back, the cluster gets every view once.
+  hits(30);
+  ASSERT_TRUE(redis_.start_all()) << redis_.error();
+  EXPECT_TRUE(wait_until([&] { return ready() == 200; }, 60s));
+  EXPECT_TRUE(every_node_exact(60s));
+  EXPECT_EQ(redis_total(sites[1]), static_cast<long long>(expected_total(sites[1])));
+}
+
+TEST_F(ClusterMode, AdminCountChangesAndExportsSayWhatClusterModeDoesNotDoYet) {
+  start_node(0);
+  const http_reply adjust =
+      http_once(nodes_[0]->ports().admin, "POST",
+                "/admin/v1/adjust?s=soctrang.gov.vn&a=/gioi-thieu&n=5&reason=test");
+  EXPECT_EQ(adjust.status, 409);
+  EXPECT_NE(adjust.body.find("cluster mode does not apply adjust"), std::string::npos)
+      << adjust.body;
+  const http_reply import = http_once(nodes_[0]->ports().admin, "POST", "/admin/v1/import/start");
+  EXPECT_EQ(import.status, 409);
+  const http_reply exported = http_once(nodes_[0]->ports().admin, "GET", "/admin/v1/export");
+  EXPECT_NE(exported.status, 200);
+  EXPECT_NE(exported.body.find("cluster mode does not export yet"), std::string::npos)
+      << exported.body;
+}
+
 }  // namespace
 }  // namespace pvc::test
