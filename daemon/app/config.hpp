@@ -46,7 +46,18 @@ struct config {
   std::size_t max_tracked_keys = 5'000'000;
   std::size_t max_new_keys_per_second = 20'000;
   std::size_t http_max_connections = 10'000;
+
+  // Article titles (ingest/beacon_titles.hpp, core/title_table.hpp).
+  std::string beacon_titles = "off";  // off, signed or trusted_proxies
+  std::chrono::milliseconds title_change_interval{3600'000};
+  std::size_t max_titles = 1'000'000;
+  std::size_t max_titles_per_site = 100'000;
 };
+
+// A setting that holds only with another one ("" when consistent), checked
+// at start-up: beacon_titles = signed needs beacon_secret_file, and
+// trusted_proxies needs trusted_proxies.
+std::string check_config_consistency(const config& cfg);
 
 // What load_config decided: run with `cfg`, or exit now with `exit_code`
 // after printing `message` (help, version or an error) to stdout/stderr.

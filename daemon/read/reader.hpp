@@ -61,6 +61,10 @@ class reader {
   // Every site with its total, today and this month.
   virtual site_list sites() = 0;
 
+  // The titles of some articles of `site`, "" where none (or on a failed read).
+  virtual std::vector<std::string> titles(std::string_view site,
+                                          std::span<const std::string_view> articles) = 0;
+
   // A new export (null and `error` set when none can start now).
   virtual std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                                      std::string& error) = 0;

@@ -78,6 +78,10 @@ TEST(ConfigExample, ChangedKeysAndCopyCoverEveryKey) {
       {"max_tracked_keys", "5000"},
       {"max_new_keys_per_second", "50"},
       {"http_max_connections", "100"},
+      {"beacon_titles", "signed"},
+      {"title_change_interval", "10m"},
+      {"max_titles", "500"},
+      {"max_titles_per_site", "50"},
   };
   for (const auto& key : pvc::config_key_docs()) {
     SCOPED_TRACE(key.name);
