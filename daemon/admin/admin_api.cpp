@@ -251,6 +251,7 @@ boost::json::object export_row_json(const export_row& r) {
   if (!r.article.empty()) o["article"] = r.article;  // the site's own counter has no article
   o["total"] = r.count;
   if (r.period != import_period::all_time) o["period"] = r.period_key;
+  if (!r.title.empty()) o["title"] = r.title;
   return o;
 }
 

@@ -41,6 +41,9 @@ bool title_table::preload(std::string_view site, std::string_view article, std::
   std::unique_lock lock(mutex_);
   if (add_locked(fp, site) != title_verdict::taken) return false;
   entries_[fp] = {title_hash(title), changed_unix};
+  // An import replaced the title: a beacon title waiting for its flush is older.
+  pending_.erase(fp);
+  in_flight_.erase(fp);
   return true;
 }
 

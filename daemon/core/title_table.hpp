@@ -56,7 +56,8 @@ class title_table {
  public:
   explicit title_table(title_limits limits);
 
-  // A stored title at start-up (`changed_unix`: when it was set). False
+  // A stored title, at start-up or just imported (`changed_unix`: when it
+  // was set); it replaces a beacon title not yet written. False
   // when past a cap: it stays in the store and is served, but is not
   // tracked (a beacon then cannot add a title while the table is full).
   bool preload(std::string_view site, std::string_view article, std::string_view title,
