@@ -394,6 +394,19 @@ void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& 
   answer_outcome(res, "adjust", r);
 }
 
+// After a rename or merge: the title table follows the store (from's title
+// is gone; to has its own or from's).
+void note_moved_title(admin_api::impl& m, std::string_view site, std::string_view from,
+                      std::string_view to) {
+  if (!m.titles) return;
+  m.titles->noted_clear(site, from);
+  std::vector<std::string> title;
+  const std::string_view ids[] = {to};
+  if (read_titles(m.db, site, ids, title).empty() && !title[0].empty()) {
+    m.titles->noted_set(site, to, title[0], unix_us_now() / 1'000'000);
+  }
+}
+
 void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_request_view& req,
                  std::string_view query, http_response& res, counter_shard& shard) {
   const char* action = rename ? "rename" : "merge";
@@ -410,7 +423,10 @@ void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_req
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   const admin_outcome r =
       rename ? rename_article(m.db, site, from, to, e) : merge_articles(m.db, site, from, to, e);
-  if (r.ok()) admit_key(m.table, site, to);
+  if (r.ok()) {
+    admit_key(m.table, site, to);
+    note_moved_title(m, site, from, to);
+  }
   log_change(action, e, r);
   answer_outcome(res, action, r);
 }

@@ -275,6 +275,25 @@ TEST_F(titles_test, TheCapsRefuseNewTitlesAndCountThem) {
   EXPECT_TRUE(d.stop().ok());
 }
 
+TEST_F(titles_test, ATitleMovesWithARenameAndAMergeKeepsTheTargets) {
+  daemon_process d;
+  ASSERT_TRUE(d.start(options())) << d.error();
+  ok(pvctl(d, {"hit", "--site", site, "/cu"}));
+  ok(pvctl(d, {"hit", "--site", site, "/khac"}));
+  ASSERT_TRUE(total_becomes(d, site, 2));
+  ok(pvctl(d, {"title", site, "/cu", intro}));
+  ok(pvctl(d, {"title", site, "/khac", "Bài khác"}));
+  ok(pvctl(d, {"rename", site, "/cu", "/moi"}));
+  EXPECT_EQ(widget_title(d, "/moi"), intro);
+  EXPECT_EQ(widget_title(d, "/cu"), "");
+  ok(pvctl(d, {"merge", site, "/khac", "/moi"}));
+  EXPECT_EQ(widget_title(d, "/moi"), intro);
+  EXPECT_EQ(widget_title(d, "/khac"), "");
+  const std::string audit = ok(pvctl(d, {"audit", "--json"}));
+  EXPECT_NE(audit.find("\"title_moved\":\"" + intro + "\""), std::string::npos) << audit;
+  EXPECT_TRUE(d.stop().ok());
+}
+
 TEST_F(titles_test, ExportThenImportKeepsTitles) {
   daemon_process a;
   ASSERT_TRUE(a.start(options())) << a.error();
