@@ -20,6 +20,20 @@ std::uint64_t title_hash(std::string_view title) {
 
 title_table::title_table(title_limits limits) : limits_(limits) {}
 
+void title_table::supersede_locked(std::uint64_t fp, std::string_view site,
+                                   std::string_view article, std::string_view title,
+                                   std::int64_t changed_unix) {
+  // A beacon title not yet collected is simply dropped.
+  pending_.erase(fp);
+  // One collected may be in a flush's batch right now, and land after the
+  // change that was just written: the change is queued for the next flush
+  // too, so it is written again after that batch, whatever the order.
+  if (in_flight_.erase(fp) != 0) {
+    pending_[fp] = {std::string(site), std::string(article), std::string(title), changed_unix,
+                    title.empty()};
+  }
+}
+
 title_verdict title_table::room_locked(std::uint64_t fp, std::string_view site) const {
   if (entries_.contains(fp)) return title_verdict::taken;
   if (entries_.size() >= limits_.max_titles) return title_verdict::all_full;
@@ -42,8 +56,7 @@ bool title_table::preload(std::string_view site, std::string_view article, std::
   if (add_locked(fp, site) != title_verdict::taken) return false;
   entries_[fp] = {title_hash(title), changed_unix};
   // An import replaced the title: a beacon title waiting for its flush is older.
-  pending_.erase(fp);
-  in_flight_.erase(fp);
+  supersede_locked(fp, site, article, title, changed_unix);
   return true;
 }
 
@@ -99,16 +112,13 @@ void title_table::noted_set(std::string_view site, std::string_view article, std
   // change is let through rather than leave the store and the table apart.
   if (entries_.try_emplace(fp).second) ++per_site_[std::string(site)];
   entries_[fp] = {title_hash(title), now_unix};
-  // A beacon title not yet written (or to be written again) would undo this.
-  pending_.erase(fp);
-  in_flight_.erase(fp);
+  supersede_locked(fp, site, article, title, now_unix);
 }
 
 void title_table::noted_clear(std::string_view site, std::string_view article) {
   const std::uint64_t fp = fingerprint(site, article);
   std::unique_lock lock(mutex_);
-  pending_.erase(fp);
-  in_flight_.erase(fp);
+  supersede_locked(fp, site, article, {}, 0);
   if (entries_.erase(fp) == 0) return;
   auto it = per_site_.find(std::string(site));
   if (it != per_site_.end() && --it->second == 0) per_site_.erase(it);
@@ -121,8 +131,12 @@ void title_table::collect(key_writes& out) {
     in_flight_[fp] = std::move(p);
   pending_.clear();
   for (const auto& [fp, p] : in_flight_) {
-    out.put.emplace_back(keys::article_title(p.site, p.article),
-                         keys::encode_title(p.changed_unix, p.title));
+    if (p.remove) {
+      out.erase.push_back(keys::article_title(p.site, p.article));
+    } else {
+      out.put.emplace_back(keys::article_title(p.site, p.article),
+                           keys::encode_title(p.changed_unix, p.title));
+    }
   }
 }
 

@@ -15,7 +15,9 @@
 //
 // Beacon titles are written by the flusher with its next batch (collect /
 // written, like the visitor sketches); admin changes are written by the
-// admin route itself and only noted here.
+// admin route itself and only noted here (and written once more with the
+// next flush when a beacon title was in a flush's batch meanwhile, so the
+// admin's change is the last write either way).
 //
 // Memory: per title a 64-bit fingerprint of (site, article), a 64-bit hash
 // of the title and its change time in an unordered_map node (memory_bytes()
@@ -98,11 +100,16 @@ class title_table {
   struct pending_title {
     std::string site, article, title;
     std::int64_t changed_unix = 0;
+    bool remove = false;  // an admin removal written again (supersede_locked)
   };
 
   // Under an exclusive lock: a new entry when the caps allow it.
   title_verdict add_locked(std::uint64_t fp, std::string_view site);
   title_verdict room_locked(std::uint64_t fp, std::string_view site) const;
+  // Under an exclusive lock, after an admin change or import of the title
+  // (`title` "" = removed) was written: no beacon title may undo it.
+  void supersede_locked(std::uint64_t fp, std::string_view site, std::string_view article,
+                        std::string_view title, std::int64_t changed_unix);
 
   const title_limits limits_;
   mutable std::shared_mutex mutex_;
