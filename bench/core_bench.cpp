@@ -14,8 +14,10 @@
 #include "core/counter_table.hpp"
 #include "core/hit_parser.hpp"
 #include "core/json_text.hpp"
+#include "core/title_table.hpp"
 #include "core/udp_datagram.hpp"
 #include "flush/flusher.hpp"
+#include "ingest/beacon_titles.hpp"
 #include "ingest/visitor_tracker.hpp"
 #include "read/embedded_reader.hpp"
 #include "read/top_lists.hpp"
@@ -69,6 +71,36 @@ void BM_parse_http_query(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_parse_http_query);
+
+// What every beacon pays since titles: looking for title= in its query
+// (a beacon without one, the usual case).
+void BM_beacon_title_lookup(benchmark::State& state) {
+  const std::string target =
+      "/hit?s=baochinhphu&a=%2Ftin-tuc%2F2026%2F11%2Fbai-viet-12345&_=1732700000";
+  const std::string_view query = std::string_view(target).substr(5);
+  pvc::http_request_view req;
+  req.target = target;
+  for (auto _ : state) {
+    auto t = pvc::raw_beacon_title(req, query);
+    benchmark::DoNotOptimize(t);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_beacon_title_lookup);
+
+// A titled beacon of an article whose title is already known (every view
+// of a page that sends its title): a shared lock and a hash compare.
+void BM_title_offer_unchanged(benchmark::State& state) {
+  static pvc::title_table titles({1'000'000, 1'000'000, 3600});
+  const std::string title = "Giới thiệu chung về tỉnh Sóc Trăng";
+  if (state.thread_index() == 0) titles.offer("soctrang.gov.vn", "/gioi-thieu", title, 1);
+  for (auto _ : state) {
+    auto v = titles.offer("soctrang.gov.vn", "/gioi-thieu", title, 2);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_title_offer_unchanged)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_parse_udp_line(benchmark::State& state) {
   const std::string line = "baochinhphu /tin-tuc/2026/11/bai-viet-12345 3";

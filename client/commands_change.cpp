@@ -1,4 +1,4 @@
-// Commands that change counts: hit, adjust, rename, merge. Each is one
+// Commands that change counts (hit, adjust, rename, merge) and titles (title). Each is one
 // request; the server applies it atomically and journals it.
 #include <cstdio>
 #include <memory>
@@ -126,6 +126,45 @@ void add_change_commands(CLI::App& app, std::vector<command>& out) {
                          static_cast<unsigned long long>(number(d, "views_moved")),
                          static_cast<unsigned long long>(number(d, "days_moved")), o->to.c_str(),
                          change_of(d, rename ? "to_total" : "into_total").c_str());
+                   }});
+  }
+  {
+    struct opts {
+      std::string site, article, text, reason;
+      bool clear = false;
+    };
+    auto o = std::make_shared<opts>();
+    auto* c = app.add_subcommand(
+        "title",
+        "set the title an article shows in most-viewed lists (/api/v1/top, the widget), or "
+        "remove it with --clear or \"\"");
+    c->add_option("site", o->site, "site id")->required();
+    c->add_option("article", o->article, "article id")->required();
+    c->add_option("text", o->text, "the title: UTF-8, up to 200 bytes, no control characters");
+    auto* clear = c->add_flag("--clear", o->clear, "remove the article's title");
+    c->add_option("--reason", o->reason, "why, for the audit journal");
+    c->get_option("text")->excludes(clear);
+    c->footer(
+        "Example: pvctl title soctrang.gov.vn /gioi-thieu \"Giới thiệu chung về tỉnh Sóc "
+        "Trăng\"\n         pvctl title soctrang.gov.vn /gioi-thieu --clear");
+    out.push_back({c, true, [o, c](context& ctx) {
+                     // Removing takes a word: a forgotten TEXT must not wipe a title.
+                     if (!o->clear && c->count("text") == 0) {
+                       throw failure{exit_usage, "title: give the TEXT, or --clear to remove it"};
+                     }
+                     const std::string text = o->clear ? std::string() : o->text;
+                     const std::string path = "/admin/v1/title?s=" + q(o->site) +
+                                              "&a=" + q(o->article) + "&title=" + q(text) +
+                                              reason_param(o->reason) + "&by=" + q(ctx.by);
+                     json::object r = ctx.call_json("POST", path);
+                     if (ctx.json) return print_json(r);
+                     if (text.empty()) {
+                       std::printf("removed the title of %s on %s\n", o->article.c_str(),
+                                   o->site.c_str());
+                     } else {
+                       std::printf("title of %s on %s: %s\n", o->article.c_str(), o->site.c_str(),
+                                   text.c_str());
+                     }
                    }});
   }
 }

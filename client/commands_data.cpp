@@ -37,7 +37,7 @@ std::string json_line_to_csv(std::string_view line, std::string& out) {
   if (ec || !v.is_object()) return "not a JSON object";
   const json::object& o = v.as_object();
   for (const auto& [key, value] : o) {
-    if (key != "site" && key != "article" && key != "total" && key != "period") {
+    if (key != "site" && key != "article" && key != "total" && key != "period" && key != "title") {
       return "unknown field \"" + std::string(key) + "\"";
     }
   }
@@ -45,7 +45,9 @@ std::string json_line_to_csv(std::string_view line, std::string& out) {
   const json::value* article = o.if_contains("article");
   const json::value* total = o.if_contains("total");
   const json::value* period = o.if_contains("period");
+  const json::value* title = o.if_contains("title");
   if (!site || !site->is_string()) return "\"site\" must be a string";
+  if (title && !title->is_string()) return "\"title\" must be a string";
   if (article && !article->is_string())
     return "\"article\" must be a string (omit it for the site)";
   if (period && !period->is_string()) return "\"period\" must be a string, YYYYMMDD or YYYYMM";
@@ -62,7 +64,8 @@ std::string json_line_to_csv(std::string_view line, std::string& out) {
     row.period_key = period->as_string();
     row.period = row.period_key.size() == 6 ? import_period::month : import_period::day;
   }
-  for (std::string_view s : {row.site, row.article, row.period_key}) {
+  if (title) row.title = title->as_string();
+  for (std::string_view s : {row.site, row.article, row.period_key, row.title}) {
     for (char c : s) {
       if (static_cast<unsigned char>(c) < 0x20) return "a control character in a string";
     }
@@ -215,11 +218,13 @@ void run_export(const export_opts& o, context& ctx) {
         const std::string site = string_of(x, "site");
         const std::string article = string_of(x, "article");
         const std::string period = string_of(x, "period");
+        const std::string title = string_of(x, "title");
         import_row row;
         row.site = site;
         row.article = article;
         row.count = number(x, "total");
         row.period_key = period;
+        row.title = title;
         row.period = period.empty()       ? import_period::all_time
                      : period.size() == 6 ? import_period::month
                                           : import_period::day;
@@ -263,6 +268,7 @@ void add_data_commands(CLI::App& app, std::vector<command>& out) {
         "  site,*,total                  all-time views of the site\n"
         "  site,article,total,YYYYMMDD   one day (article or *)\n"
         "  site,*,total,YYYYMM           one month (sites only)\n"
+        "  site,article,total,,TITLE     all-time views and the article's title (replaces it)\n"
         "Ids with , or \" are quoted CSV-style (\"a,b\"); a literal article * is written \"*\".\n"
         "Example: pvctl import old.csv --mode set --reason \"carried over from the old CMS\"\n"
         "  where old.csv carries an old portal counter and its articles:\n"

@@ -253,7 +253,9 @@ void add_read_commands(CLI::App& app, std::vector<command>& out) {
     };
     auto o = std::make_shared<opts>();
     auto* c = app.add_subcommand(
-        "top", "print the most viewed articles: RANK<TAB>VIEWS<TAB>ARTICLE, most viewed first");
+        "top",
+        "print the most viewed articles: RANK<TAB>VIEWS<TAB>ARTICLE[<TAB>TITLE], most viewed "
+        "first (TITLE when the article has one)");
     c->add_option("--site", o->site, "site id (default: default)");
     c->add_option("--period", o->period,
                   "day (today), week (the 7 days ending today), month (this month) or all "
@@ -271,9 +273,12 @@ void add_read_commands(CLI::App& app, std::vector<command>& out) {
                      std::size_t rank = 0;
                      for (const auto& a : arts->as_array()) {
                        if (!a.is_object()) continue;
-                       std::printf("%zu\t%llu\t%s\n", ++rank,
+                       // A title holds no tab or line feed (no control character).
+                       const std::string title = string_of(a.as_object(), "title");
+                       std::printf("%zu\t%llu\t%s%s%s\n", ++rank,
                                    static_cast<unsigned long long>(number(a.as_object(), "views")),
-                                   string_of(a.as_object(), "article").c_str());
+                                   string_of(a.as_object(), "article").c_str(),
+                                   title.empty() ? "" : "\t", title.c_str());
                      }
                    }});
   }

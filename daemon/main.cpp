@@ -22,8 +22,10 @@
 #include "core/counter_table.hpp"
 #include "core/hash.hpp"
 #include "core/key_guard.hpp"
+#include "core/title_table.hpp"
 #include "flush/flusher.hpp"
 #include "ingest/beacon_gates.hpp"
+#include "ingest/beacon_titles.hpp"
 #include "ingest/http_server.hpp"
 #include "ingest/io_threads.hpp"
 #include "ingest/per_thread.hpp"
@@ -33,6 +35,7 @@
 #include "read/top_lists.hpp"
 #include "serve/routes.hpp"
 #include "store/store.hpp"
+#include "store/store_titles.hpp"
 #include "version.hpp"
 
 namespace {
@@ -193,13 +196,14 @@ int main(int argc, char** argv) {
   });
   // Optional beacon checks, cheapest refusal first.
   std::unique_ptr<pvc::signature_gate> signature;
+  std::string beacon_secret;  // signed titles are checked with it too
   if (!cfg.beacon_secret_file.empty()) {
-    std::string secret;
-    if (auto err = pvc::signature_gate::load_secret(cfg.beacon_secret_file, secret); !err.empty()) {
+    if (auto err = pvc::signature_gate::load_secret(cfg.beacon_secret_file, beacon_secret);
+        !err.empty()) {
       return fail_start(err);
     }
     signature = std::make_unique<pvc::signature_gate>(
-        std::move(secret), [] { return std::chrono::system_clock::now(); });
+        beacon_secret, [] { return std::chrono::system_clock::now(); });
     ctx.gates.push_back(signature.get());
   }
   std::unique_ptr<pvc::rate_limit_gate> rate_limit;
@@ -211,9 +215,60 @@ int main(int argc, char** argv) {
   // remembers for de-duplication is one that is counted.
   ctx.gates.push_back(&visitors.gate());
   ctx.listeners.push_back(&visitors.listener());
-  flush.set_extra_writes(
-      {[&visitors](pvc::key_writes& out, pvc::day_number today) { visitors.collect(out, today); },
-       [&visitors](bool ok) { visitors.written(ok); }});
+  // Article titles: the in-memory checks (caps, change interval) over the
+  // titles already stored; beacon titles ride with the flusher's batches.
+  pvc::title_table titles(
+      {cfg.max_titles, cfg.max_titles_per_site,
+       std::chrono::duration_cast<std::chrono::seconds>(cfg.title_change_interval).count()});
+  {
+    std::size_t stored = 0, untracked = 0;
+    error = pvc::for_each_title(*db, [&](std::string_view site, std::string_view article,
+                                         std::string_view title, std::int64_t set_at) {
+      ++stored;
+      if (!titles.preload(site, article, title, set_at)) ++untracked;
+    });
+    if (!error.empty()) return fail_start("data_dir: cannot read the stored titles: " + error);
+    spdlog::info("event=titles_loaded titles={} past_caps={}", stored, untracked);
+  }
+  const auto title_mode = pvc::parse_beacon_title_mode(cfg.beacon_titles);
+  pvc::beacon_title_intake title_intake(
+      title_mode.value_or(pvc::beacon_title_mode::off), titles, beacon_secret,
+      [&live_proxies](std::size_t shard) -> const pvc::trusted_proxies& {
+        return live_proxies.get(shard);
+      },
+      [] {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      });
+  ctx.beacon_title = [&title_intake](const pvc::hit& h, const pvc::http_request_view& req,
+                                     std::string_view query, std::size_t shard) {
+    title_intake.take(h, req, query, shard);
+  };
+  stats.set_titles([&titles, &title_intake] {
+    pvc::title_figures f;
+    f.tracked = titles.size();
+    f.memory_bytes = titles.memory_bytes();
+    f.max_titles = titles.limits().max_titles;
+    f.refused = {
+        {"off", title_intake.refused(pvc::beacon_title_refusal::off)},
+        {"unsigned", title_intake.refused(pvc::beacon_title_refusal::unsigned_)},
+        {"untrusted_peer", title_intake.refused(pvc::beacon_title_refusal::untrusted)},
+        {"invalid", title_intake.refused(pvc::beacon_title_refusal::invalid)},
+        {"too_soon", titles.refused(pvc::title_verdict::too_soon)},
+        {"site_cap", titles.refused(pvc::title_verdict::site_full)},
+        {"total_cap", titles.refused(pvc::title_verdict::all_full)},
+    };
+    return f;
+  });
+  flush.set_extra_writes({[&visitors, &titles](pvc::key_writes& out, pvc::day_number today) {
+                            visitors.collect(out, today);
+                            titles.collect(out);
+                          },
+                          [&visitors, &titles](bool ok) {
+                            visitors.written(ok);
+                            titles.written(ok);
+                          }});
   // Which pages may read the counts (CORS); SIGHUP replaces the list.
   pvc::per_thread<std::vector<std::string>> live_cors(
       cfg.threads, std::make_shared<const std::vector<std::string>>(cfg.cors_origins));
@@ -247,10 +302,12 @@ int main(int argc, char** argv) {
   pvc::admin_api admin_api(
       *db, reads, table, flush,
       [&live_admin_token](std::size_t i) -> const std::string& { return live_admin_token.get(i); });
+  admin_api.set_titles(&titles);
   ctx.admin = &admin_api;
   if (cluster) {
     admin_api.refuse_count_changes(
-        "cluster mode does not apply adjust, rename, merge or import to the cluster yet; run "
+        "cluster mode does not apply adjust, rename, merge, import or titles to the cluster yet; "
+        "run "
         "them on a single-node pvcd, or change the cluster's keys with redis-cli (README "
         "\"Running several nodes\")");
   }

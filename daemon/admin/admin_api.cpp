@@ -20,7 +20,10 @@
 #include "core/form_text.hpp"
 #include "core/hash.hpp"
 #include "core/hex.hpp"
+#include "core/title_table.hpp"
+#include "core/title_text.hpp"
 #include "flush/flusher.hpp"
+#include "store/store_titles.hpp"
 #include "version.hpp"
 
 namespace pvc {
@@ -161,8 +164,11 @@ void answer_top(admin_api::impl& m, std::string_view query, http_response& res) 
   }
   boost::json::array& articles = out["articles"].emplace_array();
   articles.reserve(top.articles.size());
-  for (const auto& a : top.articles)
-    articles.push_back({{"article", a.article}, {"views", a.views}});
+  for (const auto& a : top.articles) {
+    boost::json::object item{{"article", a.article}, {"views", a.views}};
+    if (!a.title.empty()) item["title"] = a.title;
+    articles.push_back(std::move(item));
+  }
   json_answer(res, 200, out);
 }
 
@@ -248,6 +254,7 @@ boost::json::object export_row_json(const export_row& r) {
   if (!r.article.empty()) o["article"] = r.article;  // the site's own counter has no article
   o["total"] = r.count;
   if (r.period != import_period::all_time) o["period"] = r.period_key;
+  if (!r.title.empty()) o["title"] = r.title;
   return o;
 }
 
@@ -342,17 +349,30 @@ void answer_audit(admin_api::impl& m, std::string_view query, http_response& res
 
 constexpr std::size_t max_reason_bytes = 500;
 
+// The s= and a= of a change to one article, decoded.
+struct article_ids {
+  id_buffer site_buf, article_buf;
+  std::string_view site, article;
+};
+
+// What every change to one article checks first: the caller may change
+// (recorded in `e`), no field is given twice, s= and a= are valid ids.
+bool start_article_change(admin_api& api, const http_request_view& req, std::string_view query,
+                          const query_fields& q, http_response& res, counter_shard& shard,
+                          audit_entry& e, article_ids& ids) {
+  if (!api.authorize(req, query, res, shard, &e.caller)) return false;
+  if (!no_duplicates(q, res)) return false;
+  return id_field(q, "s", ids.site_buf, ids.site, res) &&
+         id_field(q, "a", ids.article_buf, ids.article, res);
+}
+
 void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& req,
                    std::string_view query, http_response& res, counter_shard& shard) {
   audit_entry e{"adjust", {}, {}, {}};
-  if (!api.authorize(req, query, res, shard, &e.caller)) return;
   const query_fields q(query);
-  if (!no_duplicates(q, res)) return;
-  id_buffer site_buf, article_buf;
-  std::string_view site, article;
-  if (!id_field(q, "s", site_buf, site, res) || !id_field(q, "a", article_buf, article, res)) {
-    return;
-  }
+  article_ids ids;
+  if (!start_article_change(api, req, query, q, res, shard, e, ids)) return;
+  const std::string_view site = ids.site, article = ids.article;
   std::string decoded_delta;  // "%2B5" is how a client sends "+5"
   if (!text_field(q, "delta", 32, decoded_delta, res)) return;
   const std::string_view delta_text = decoded_delta;
@@ -377,6 +397,19 @@ void answer_adjust(admin_api& api, admin_api::impl& m, const http_request_view& 
   answer_outcome(res, "adjust", r);
 }
 
+// After a rename or merge: the title table follows the store (from's title
+// is gone; to has its own or from's).
+void note_moved_title(admin_api::impl& m, std::string_view site, std::string_view from,
+                      std::string_view to) {
+  if (!m.titles) return;
+  m.titles->noted_clear(site, from);
+  std::vector<std::string> title;
+  const std::string_view ids[] = {to};
+  if (read_titles(m.db, site, ids, title).empty() && !title[0].empty()) {
+    m.titles->noted_set(site, to, title[0], unix_us_now() / 1'000'000);
+  }
+}
+
 void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_request_view& req,
                  std::string_view query, http_response& res, counter_shard& shard) {
   const char* action = rename ? "rename" : "merge";
@@ -393,7 +426,10 @@ void answer_move(admin_api& api, admin_api::impl& m, bool rename, const http_req
   if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
   const admin_outcome r =
       rename ? rename_article(m.db, site, from, to, e) : merge_articles(m.db, site, from, to, e);
-  if (r.ok()) admit_key(m.table, site, to);
+  if (r.ok()) {
+    admit_key(m.table, site, to);
+    note_moved_title(m, site, from, to);
+  }
   log_change(action, e, r);
   answer_outcome(res, action, r);
 }
@@ -408,9 +444,57 @@ void answer_merge(admin_api& api, admin_api::impl& m, const http_request_view& r
   answer_move(api, m, false, req, query, res, shard);
 }
 
+// ---- titles ----------------------------------------------------------------------
+
+void answer_title(admin_api& api, admin_api::impl& m, const http_request_view& req,
+                  std::string_view query, http_response& res, counter_shard& shard) {
+  audit_entry e{"title", {}, {}, {}};
+  const query_fields q(query);
+  article_ids ids;
+  if (!start_article_change(api, req, query, q, res, shard, e, ids)) return;
+  const std::string_view site = ids.site, article = ids.article;
+  const auto raw = q.raw("title");
+  if (!raw) return res.text(400, "bad_request: title= is required (empty to remove the title)");
+  std::string title;
+  if (!raw->empty()) {
+    if (auto why = decode_title(*raw, title); !why.empty()) {
+      return res.text(400, fmt::format("bad_request: {}", why));
+    }
+  }
+  if (!text_field(q, "reason", max_reason_bytes, e.reason, res)) return;
+  if (m.titles && !title.empty()) {
+    const title_verdict room = m.titles->room_for(site, article);
+    if (room == title_verdict::all_full) {
+      return res.text(400, "title_cap: pvcd keeps max_titles titles already; remove some first");
+    }
+    if (room == title_verdict::site_full) {
+      return res.text(400,
+                      "title_cap: this site has max_titles_per_site titles already; remove some "
+                      "first");
+    }
+  }
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const admin_outcome r = set_title(m.db, site, article, title, now, e);
+  if (r.ok() && m.titles) {
+    if (title.empty()) {
+      m.titles->noted_clear(site, article);
+    } else {
+      m.titles->noted_set(site, article, title, now);
+    }
+  }
+  log_change("title", e, r);
+  answer_outcome(res, "title", r);
+}
+
 }  // namespace
 
 // ---- admin_api -------------------------------------------------------------------
+
+void admin_api::set_titles(title_table* titles) {
+  impl_->titles = titles;
+}
 
 admin_api::impl::impl(store& d, reader& r, counter_table& t, const flusher& f, token_fn tok)
     : db(d),
@@ -557,6 +641,7 @@ void admin_api::add_routes(router& r) {
   add_write("/admin/v1/adjust", answer_adjust, true);
   add_write("/admin/v1/rename", answer_rename, true);
   add_write("/admin/v1/merge", answer_merge, true);
+  add_write("/admin/v1/title", answer_title, true);
   add_write("/admin/v1/import/start", import_start, true);
   add_write("/admin/v1/import/chunk", import_chunk, true);
   add_write("/admin/v1/import/commit", import_commit, true);

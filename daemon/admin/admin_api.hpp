@@ -16,6 +16,7 @@
 //   POST /admin/v1/adjust?s=&a=&delta=[&day=YYYYMMDD]&reason=
 //   POST /admin/v1/rename?s=&from=&to=[&reason=]
 //   POST /admin/v1/merge?s=&from=&into=[&reason=]
+//   POST /admin/v1/title?s=&a=&title=TEXT[&reason=]   title= empty: remove the title
 //   POST /admin/v1/import/start?mode=add|set        -> {"import":ID}
 //   POST /admin/v1/import/chunk?id=ID&line=N        body: whole lines of the file (<= 1 MiB)
 //   POST /admin/v1/import/commit?id=ID[&reason=]    -> 202 {"job":J}
@@ -53,6 +54,7 @@ class counter_table;
 class counter_shard;
 class flusher;
 class router;
+class title_table;
 struct http_request_view;
 struct http_response;
 
@@ -71,6 +73,10 @@ class admin_api {
   // (default 60 s and 10 min). Tests shorten them.
   void set_idle_limits(std::chrono::milliseconds export_after,
                        std::chrono::milliseconds import_after);
+
+  // The in-memory title table the title route keeps in step with the
+  // store (caps, the beacons' change interval); null: no caps (unit tests).
+  void set_titles(title_table* titles);
 
   // Registers the routes above (add_admin_routes calls it).
   void add_routes(router& r);

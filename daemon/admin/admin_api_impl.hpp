@@ -102,6 +102,7 @@ struct admin_api::impl {
   counter_table& table;
   const flusher& flush;
   token_fn token;
+  title_table* titles = nullptr;  // set once before the routes run
   const std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
   std::atomic<std::uint64_t> auth_refused{0};
   // When each I/O thread last logged a refusal (its own slot only).

@@ -11,6 +11,7 @@
 #include "admin/admin_api_impl.hpp"
 #include "core/counter_table.hpp"
 #include "core/hash.hpp"
+#include "core/title_table.hpp"
 #include "version.hpp"
 
 namespace pvc {
@@ -229,7 +230,7 @@ void import_chunk(admin_api& api, admin_api::impl& m, const http_request_view& r
   std::vector<staged_row> rows;
   std::deque<std::string> unquoted;  // ids that had to be unquoted (rare)
   import_scratch scratch;
-  auto owned = [&](std::string_view v, const id_buffer& buf) -> std::string_view {
+  auto owned = [&](std::string_view v, const auto& buf) -> std::string_view {
     if (v.data() >= buf.data() && v.data() < buf.data() + buf.size()) {
       return unquoted.emplace_back(v);
     }
@@ -252,6 +253,7 @@ void import_chunk(admin_api& api, admin_api::impl& m, const http_request_view& r
       staged_row row{r.row, n};
       row.row.site = owned(r.row.site, scratch.site);
       row.row.article = owned(r.row.article, scratch.article);
+      row.row.title = owned(r.row.title, scratch.title);
       rows.push_back(row);
     }
     ++n;
@@ -301,9 +303,15 @@ void import_commit(admin_api& api, admin_api::impl& m, const http_request_view& 
     const std::uint64_t rows = s->rows;
     job = m.submit("import", [&m, id, mode, rows, e](boost::json::value& result) -> std::string {
       const auto started = steady::now();
-      const admin_outcome r =
-          commit_import(m.db, id, mode, e, [&m](std::string_view site, std::string_view article) {
+      const admin_outcome r = commit_import(
+          m.db, id, mode, e,
+          [&m](std::string_view site, std::string_view article) {
             admit_key(m.table, site, article);
+          },
+          [&m](std::string_view site, std::string_view article, std::string_view title,
+               std::int64_t set_at) {
+            // Past a cap the title is stored and served, but not tracked.
+            if (m.titles) m.titles->preload(site, article, title, set_at);
           });
       {
         std::lock_guard lock(m.mutex);

@@ -276,6 +276,26 @@ const std::vector<key_spec>& key_table() {
       {"outbox_drain_rate", "N", "200",
        "flushes shipped a second at most when the outbox drains after an outage (1..100000)",
        integer_key(&config::outbox_drain_rate, "outbox_drain_rate", 1, 100'000)},
+      {"beacon_titles", "MODE", "off",
+       "titles from beacons (title=): off, signed (the t= token covers the title) or "
+       "trusted_proxies (only from trusted_proxies peers)",
+       [](config& c, const std::string& v) -> std::string {
+         if (v != "off" && v != "signed" && v != "trusted_proxies") {
+           return bad("beacon_titles", v, "expected off, signed or trusted_proxies");
+         }
+         c.beacon_titles = v;
+         return {};
+       }},
+      {"title_change_interval", "DURATION", "1h",
+       "a beacon changes an article's title at most once this often (1s..30d); pvctl title is "
+       "not held back",
+       duration_key(&config::title_change_interval, "title_change_interval", 1s, 720h)},
+      {"max_titles", "N", "1000000",
+       "most article titles kept (1..50000000); new titles past it are refused",
+       integer_key(&config::max_titles, "max_titles", 1, 50'000'000)},
+      {"max_titles_per_site", "N", "100000",
+       "most article titles kept per site (1..50000000); new titles past it are refused",
+       integer_key(&config::max_titles_per_site, "max_titles_per_site", 1, 50'000'000)},
   };
   return table;
 }
@@ -385,6 +405,10 @@ void for_each_field(Fn&& fn) {
   fn("redis_read_replicas", &config::redis_read_replicas);
   fn("outbox_max_bytes", &config::outbox_max_bytes);
   fn("outbox_drain_rate", &config::outbox_drain_rate);
+  fn("beacon_titles", &config::beacon_titles);
+  fn("title_change_interval", &config::title_change_interval);
+  fn("max_titles", &config::max_titles);
+  fn("max_titles_per_site", &config::max_titles_per_site);
 }
 
 }  // namespace
@@ -401,6 +425,22 @@ void copy_config_key(config& to, const config& from, const std::string& key) {
   for_each_field([&](const char* k, auto field) {
     if (key == k) to.*field = from.*field;
   });
+}
+
+std::string check_config_consistency(const config& cfg) {
+  if (cfg.beacon_titles == "signed" && cfg.beacon_secret_file.empty()) {
+    return "beacon_titles: 'signed' needs beacon_secret_file (the secret the titles are signed "
+           "with)";
+  }
+  if (cfg.beacon_titles == "trusted_proxies" && cfg.trusted_proxies.empty()) {
+    return "beacon_titles: 'trusted_proxies' needs trusted_proxies (the peers whose titles are "
+           "believed)";
+  }
+  if (cfg.beacon_titles != "off" && !cfg.redis_cluster.empty()) {
+    return "beacon_titles: cluster mode (redis_cluster) does not keep titles yet; set "
+           "beacon_titles = \"off\" on cluster nodes";
+  }
+  return {};
 }
 
 std::vector<config_key_doc> config_key_docs() {
@@ -463,6 +503,11 @@ config_outcome load_config(int argc, char** argv) {
   if (cfg.node_name.empty()) {
     char host[256] = {};
     cfg.node_name = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "pvcd";
+  }
+  if (auto err = check_config_consistency(cfg); !err.empty()) {
+    out.exit_code = 2;
+    out.message = "pvcd: " + err;
+    return out;
   }
   if (check_only) {
     out.message = "pvcd: configuration ok";

@@ -55,7 +55,18 @@ struct config {
   bool redis_read_replicas = false;
   std::size_t outbox_max_bytes = std::size_t{1} << 30;
   unsigned outbox_drain_rate = 200;  // flushes a second after an outage
+
+  // Article titles (ingest/beacon_titles.hpp, core/title_table.hpp).
+  std::string beacon_titles = "off";  // off, signed or trusted_proxies
+  std::chrono::milliseconds title_change_interval{3600'000};
+  std::size_t max_titles = 1'000'000;
+  std::size_t max_titles_per_site = 100'000;
 };
+
+// A setting that holds only with another one ("" when consistent), checked
+// at start-up: beacon_titles = signed needs beacon_secret_file, and
+// trusted_proxies needs trusted_proxies.
+std::string check_config_consistency(const config& cfg);
 
 // What load_config decided: run with `cfg`, or exit now with `exit_code`
 // after printing `message` (help, version or an error) to stdout/stderr.

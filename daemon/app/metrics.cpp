@@ -191,6 +191,7 @@ class pvcd_collector final : public prometheus::Collectable {
     }
     out.push_back(std::move(conn));
     out.push_back(std::move(evicted));
+    if (titles_) add_title_metrics(titles_(), out);
     add_site_metrics(out);
     if (cluster) add_cluster_metrics(*cluster, out);
     add_http_metrics(out);
@@ -200,6 +201,7 @@ class pvcd_collector final : public prometheus::Collectable {
 
  public:
   const cluster_mode* cluster = nullptr;  // cluster mode's parts, when on
+  std::function<title_figures()> titles_;
 
  private:
   // Cluster mode, per node: the outbox, the shipper, the Redis clients'
@@ -260,6 +262,28 @@ class pvcd_collector final : public prometheus::Collectable {
     gauge("pvcd_cluster_read_stale_seconds",
           "Seconds since the read cache last reached the cluster (about 1 normally).",
           c.cluster_reads().stale_seconds());
+  }
+
+  static void add_title_metrics(const title_figures& t, std::vector<MetricFamily>& out) {
+    auto tracked = family("pvcd_titles", "Article titles kept in memory (bounded by max_titles).",
+                          MetricType::Gauge);
+    add_sample(tracked, {}, static_cast<double>(t.tracked));
+    auto bytes = family("pvcd_titles_memory_bytes",
+                        "Estimated memory of the title table, titles waiting for a flush included.",
+                        MetricType::Gauge);
+    add_sample(bytes, {}, static_cast<double>(t.memory_bytes));
+    auto cap = family("pvcd_max_titles", "The cap on titles (max_titles).", MetricType::Gauge);
+    add_sample(cap, {}, static_cast<double>(t.max_titles));
+    auto refused = family("pvcd_titles_refused_total",
+                          "Titles not taken, by reason: off, unsigned, untrusted_peer, invalid "
+                          "(beacons), too_soon (title_change_interval), site_cap, total_cap.",
+                          MetricType::Counter);
+    for (const auto& [reason, n] : t.refused)
+      add_sample(refused, {{"reason", reason}}, static_cast<double>(n));
+    out.push_back(std::move(tracked));
+    out.push_back(std::move(bytes));
+    out.push_back(std::move(cap));
+    out.push_back(std::move(refused));
   }
 
   void add_site_metrics(std::vector<MetricFamily>& out) const {
@@ -370,6 +394,10 @@ metrics::~metrics() = default;
 
 void metrics::set_cluster(const cluster_mode* c) {
   impl_->collector->cluster = c;
+}
+
+void metrics::set_titles(std::function<title_figures()> figures) {
+  impl_->collector->titles_ = std::move(figures);
 }
 
 void metrics::observe_flush(double seconds, bool ok) {

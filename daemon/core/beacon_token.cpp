@@ -10,12 +10,14 @@
 namespace pvc {
 namespace {
 
-std::string signed_text(std::string_view site, std::string_view article, std::string_view expiry) {
+std::string signed_text(std::string_view site, std::string_view article, std::string_view expiry,
+                        std::string_view title) {
   std::string m;
-  m.reserve(site.size() + article.size() + expiry.size() + 2);
+  m.reserve(site.size() + article.size() + expiry.size() + title.size() + 3);
   // A space cannot occur in an id (core/ids.hpp refuses it), so the three
   // fields are unambiguous; '|' could, and would let (a, b|c) sign (a|b, c).
   m.append(site).append(" ").append(article).append(" ").append(expiry);
+  if (!title.empty()) m.append("\n").append(title);  // LF: see beacon_token.hpp
   return m;
 }
 
@@ -23,7 +25,7 @@ std::string signed_text(std::string_view site, std::string_view article, std::st
 
 token_status verify_beacon_token(std::string_view secret, std::string_view site,
                                  std::string_view article, std::string_view token,
-                                 std::int64_t now_unix_seconds) {
+                                 std::int64_t now_unix_seconds, std::string_view title) {
   if (token.empty()) return token_status::missing;
   const std::size_t dot = token.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot > 12) return token_status::malformed;
@@ -37,7 +39,8 @@ token_status verify_beacon_token(std::string_view secret, std::string_view site,
   }
   if (mac.size() != 64) return token_status::malformed;
   // Check the MAC before the expiry, so a forged token is reported as such.
-  const std::string expected = to_hex(hmac_sha256(secret, signed_text(site, article, expiry_text)));
+  const std::string expected =
+      to_hex(hmac_sha256(secret, signed_text(site, article, expiry_text, title)));
   // Both are 64 characters (checked above), so CRYPTO_memcmp, which takes
   // the same time wherever they differ, can compare them directly.
   if (CRYPTO_memcmp(expected.data(), mac.data(), expected.size()) != 0) {
@@ -48,9 +51,10 @@ token_status verify_beacon_token(std::string_view secret, std::string_view site,
 }
 
 std::string mint_beacon_token(std::string_view secret, std::string_view site,
-                              std::string_view article, std::int64_t expiry_unix_seconds) {
+                              std::string_view article, std::int64_t expiry_unix_seconds,
+                              std::string_view title) {
   const std::string expiry = std::to_string(expiry_unix_seconds);
-  return expiry + "." + to_hex(hmac_sha256(secret, signed_text(site, article, expiry)));
+  return expiry + "." + to_hex(hmac_sha256(secret, signed_text(site, article, expiry, title)));
 }
 
 }  // namespace pvc

@@ -50,6 +50,7 @@ enum class top_period : std::uint8_t { day, week, month, all };
 struct ranked_article {
   std::string article;
   std::uint64_t views = 0;
+  std::string title;  // "" when the article has none
 };
 
 struct top_list {

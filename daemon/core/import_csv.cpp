@@ -8,7 +8,7 @@
 namespace pvc {
 namespace {
 
-constexpr std::size_t max_fields = 4;
+constexpr std::size_t max_fields = 5;
 
 struct field {
   std::string_view text;  // between the quotes when quoted, doubled quotes still doubled
@@ -23,7 +23,7 @@ std::size_t split_fields(std::string_view line, std::array<field, max_fields>& o
   std::size_t i = 0;
   for (;;) {
     if (n == max_fields) {
-      reason = "too many fields: expected site,article,total[,period]";
+      reason = "too many fields: expected site,article,total[,period[,title]]";
       return 0;
     }
     field f;
@@ -93,7 +93,9 @@ bool is_header(const std::array<field, max_fields>& f, std::size_t n) {
   if (n < 3) return false;
   if (!iequals(f[0].text, "site") || !iequals(f[1].text, "article")) return false;
   if (!iequals(f[2].text, "total") && !iequals(f[2].text, "count")) return false;
-  return n == 3 || iequals(f[3].text, "period") || iequals(f[3].text, "day");
+  if (n == 3) return true;
+  if (!iequals(f[3].text, "period") && !iequals(f[3].text, "day")) return false;
+  return n == 4 || iequals(f[4].text, "title");
 }
 
 // An id field: the reason it is not a valid id, or "" (and `out` set).
@@ -160,7 +162,8 @@ import_line_result parse_import_line(std::string_view line, import_scratch& scra
     return r;
   }
 
-  if (n == 4) {
+  // A title row leaves the period empty (all-time): site,article,total,,TITLE.
+  if (n >= 4 && !(n == 5 && f[3].text.empty())) {
     std::array<char, 16> period_buf;
     const std::string_view p = unquote(f[3], period_buf);
     if (!all_digits(p) || (p.size() != 8 && p.size() != 6)) {
@@ -184,6 +187,22 @@ import_line_result parse_import_line(std::string_view line, import_scratch& scra
     // Digits hold no quote, so the field's own text is the value: it points
     // into the line, not into the local buffer.
     row.period_key = f[3].text;
+  }
+  if (n == 5 && !f[4].text.empty()) {
+    if (row.site_counter() || row.period != import_period::all_time) {
+      r.reason = "a title goes on an article's all-time row (site,article,total,,title)";
+      return r;
+    }
+    const std::string_view t = unquote(f[4], scratch.title);
+    if (t.data() == nullptr) {
+      r.reason = "title is longer than 200 bytes";
+      return r;
+    }
+    if (auto why = check_title(t); !why.empty()) {
+      r.reason = why;
+      return r;
+    }
+    row.title = t;
   }
   r.kind = import_line_kind::row;
   return r;
@@ -222,6 +241,10 @@ void append_import_line(std::string& out, const import_row& row) {
   if (row.period != import_period::all_time) {
     out += ',';
     out += row.period_key;
+  }
+  if (!row.title.empty()) {
+    out += ",,";  // all-time: the period is empty
+    append_field(out, row.title, false);
   }
   out += '\n';
 }

@@ -8,6 +8,9 @@
 //   site,article,total,YYYYMMDD     the article's views on one local day
 //   site,*,total,YYYYMMDD           the site's views on one local day
 //   site,*,total,YYYYMM             the site's views in one local month
+//   site,article,total,,TITLE       all-time views of an article, and its title
+//   |    |       |     |  '- optional title (core/title_text.hpp), on an
+//   |    |       |     |     article's all-time row only; empty = none
 //   |    |       |     '- optional period; months are kept per site only
 //   |    |       '- decimal 0..2^53-1 (what a JSON reader keeps exact)
 //   |    '- 1-200 bytes of UTF-8, exactly as stored (no %-decoding; core/ids.hpp)
@@ -15,7 +18,8 @@
 //
 // A field holding ',' or '"' is quoted, with each '"' doubled; any field may
 // be quoted. A CR before the line end is ignored, an empty line is skipped,
-// and line 1 may be a header (`site,article,total[,period]`).
+// and line 1 may be a header (`site,article,total[,period[,title]]`).
+// Files without the title field (every file before titles) read as before.
 //
 // Each line names exactly one stored counter: importing it touches that
 // counter only (a site's total changes through its `*` row, never as a side
@@ -28,6 +32,7 @@
 #include <string_view>
 
 #include "core/ids.hpp"
+#include "core/title_text.hpp"
 
 namespace pvc {
 
@@ -43,6 +48,7 @@ struct import_row {
   std::uint64_t count = 0;
   import_period period = import_period::all_time;
   std::string_view period_key;  // "YYYYMMDD" (day) or "YYYYMM" (month); empty for all-time
+  std::string_view title{};     // the article's title; empty when the row gives none
 
   bool site_counter() const noexcept { return article.empty(); }
 };
@@ -51,6 +57,7 @@ struct import_row {
 struct import_scratch {
   id_buffer site;
   id_buffer article;
+  std::array<char, max_title_bytes> title;
 };
 
 enum class import_line_kind : std::uint8_t {

@@ -1,7 +1,7 @@
 #pragma once
 // The store's key layout. One RocksDB key space, one-byte type prefixes; ids
 // never contain 0x00 (a control character, refused by core/ids.hpp), so it separates site from
-// article unambiguously. Every value is an unsigned 64-bit count, 8 bytes
+// article unambiguously. Every value but a title (N) is an unsigned 64-bit count, 8 bytes
 // little-endian, combined by an adding merge operator (see store.cpp).
 //
 //   T <site>                       all-time views of the site
@@ -10,6 +10,10 @@
 //   D <YYYYMMDD> <site> 0x00 <a>   the article's views on one local day
 //   M <YYYYMM> <site>              the site's views in one local month
 //   S <site>                       marks a known site (empty value)
+//   N <site> 0x00 <article>        the article's title: 8 bytes little-endian
+//                                  (Unix seconds it was set), then the UTF-8
+//                                  title (core/title_text.hpp); written with
+//                                  Put, never merged
 //   #flush_seq                     sequence number of the last applied flush
 #include <cstdint>
 #include <cstring>
@@ -87,6 +91,16 @@ inline std::string site_marker(std::string_view site) {
   return k;
 }
 
+inline std::string article_title(std::string_view site, std::string_view article) {
+  std::string k;
+  k.reserve(2 + site.size() + article.size());
+  k += 'N';
+  k += site;
+  k += sep;
+  k += article;
+  return k;
+}
+
 inline void encode_count_to(char (&out)[8], std::uint64_t v) {
   for (int i = 0; i < 8; ++i)
     out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -129,6 +143,21 @@ inline bool decode_count(std::string_view s, std::uint64_t& out) {
   for (int i = 7; i >= 0; --i)
     v = (v << 8) | static_cast<unsigned char>(s[i]);
   out = v;
+  return true;
+}
+
+inline std::string encode_title(std::int64_t changed_unix, std::string_view title) {
+  std::string v = encode_count(static_cast<std::uint64_t>(changed_unix));
+  v += title;
+  return v;
+}
+
+// False when the value is shorter than its 8-byte time.
+inline bool decode_title(std::string_view v, std::int64_t& changed_unix, std::string_view& title) {
+  std::uint64_t t = 0;
+  if (v.size() < 8 || !decode_count(v.substr(0, 8), t)) return false;
+  changed_unix = static_cast<std::int64_t>(t);
+  title = v.substr(8);
   return true;
 }
 

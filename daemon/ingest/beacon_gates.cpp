@@ -5,6 +5,8 @@
 
 #include "app/embedded.hpp"
 #include "core/beacon_token.hpp"
+#include "core/title_text.hpp"
+#include "ingest/beacon_titles.hpp"
 
 namespace pvc {
 
@@ -48,14 +50,18 @@ std::optional<reject_reason> signature_gate::admit(const hit& h, const http_requ
                                                    const client_info&, std::size_t) {
   std::string_view path, query;
   split_target(req.target, path, query);
-  std::string_view token;
-  auto find_t = [&](std::string_view name, std::string_view value) {
-    if (name == "t") token = value;
-  };
-  for_each_form_field(query, find_t);
-  if (is_form_body(req.content_type)) for_each_form_field(req.body, find_t);
+  const std::string_view token = beacon_token_field(req, query);
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(now_().time_since_epoch()).count();
+  // A token minted with the page's title signs the title too; one without
+  // it signs the view alone (the title is then refused, beacon_titles.hpp).
+  if (const auto raw_title = raw_beacon_title(req, query)) {
+    std::string title;
+    if (decode_title(*raw_title, title).empty() &&
+        verify_beacon_token(secret_, h.site, h.article, token, now, title) == token_status::ok) {
+      return std::nullopt;
+    }
+  }
   if (verify_beacon_token(secret_, h.site, h.article, token, now) == token_status::ok) {
     return std::nullopt;
   }

@@ -102,6 +102,7 @@ void count_beacon(route_context& ctx, const http_request_view& req, std::string_
   }
   for (hit_listener* l : ctx.listeners)
     l->counted(r.value, client, shard.index());
+  if (ctx.beacon_title) ctx.beacon_title(r.value, req, query, shard.index());
   if (gif) {
     answer_gif(res);
   } else {

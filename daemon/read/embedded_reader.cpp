@@ -7,6 +7,7 @@
 #include "read/top_lists.hpp"
 #include "store/store.hpp"
 #include "store/store_exports.hpp"
+#include "store/store_titles.hpp"
 
 namespace pvc {
 namespace {
@@ -74,6 +75,14 @@ std::shared_ptr<const top_list> embedded_reader::cached_top(std::string_view sit
 
 top_list embedded_reader::top(std::string_view site, top_period period, std::size_t n) {
   return tops_.compute(site, period, n);
+}
+
+std::vector<std::string> embedded_reader::titles(std::string_view site,
+                                                 std::span<const std::string_view> articles) {
+  std::vector<std::string> out;
+  // A title is decoration: a failed read shows the ids alone, not an error.
+  if (!read_titles(db_, site, articles, out).empty()) out.assign(articles.size(), std::string());
+  return out;
 }
 
 std::shared_ptr<export_cursor> embedded_reader::open_export(const export_filter& filter,

@@ -27,6 +27,8 @@ class embedded_reader final : public reader {
   visitor_counts visitors(std::string_view site, std::size_t thread) override;
   std::shared_ptr<const top_list> cached_top(std::string_view site, top_period period) override;
   top_list top(std::string_view site, top_period period, std::size_t n) override;
+  std::vector<std::string> titles(std::string_view site,
+                                  std::span<const std::string_view> articles) override;
   std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                              std::string& error) override;
 

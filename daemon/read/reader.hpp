@@ -71,6 +71,10 @@ class reader {
   // Most viewed, exact now (pvctl top): n up to 1000.
   virtual top_list top(std::string_view site, top_period period, std::size_t n) = 0;
 
+  // The titles of some articles of `site`, "" where none (or on a failed read).
+  virtual std::vector<std::string> titles(std::string_view site,
+                                          std::span<const std::string_view> articles) = 0;
+
   // A new export (null and `error` set when none can start now).
   virtual std::shared_ptr<export_cursor> open_export(const export_filter& filter,
                                                      std::string& error) = 0;

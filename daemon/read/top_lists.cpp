@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "store/store.hpp"
+#include "store/store_titles.hpp"
 
 namespace pvc {
 namespace {
@@ -21,8 +22,22 @@ std::vector<ranked_article> to_vector(std::unordered_map<std::string, std::uint6
   std::vector<ranked_article> v;
   v.reserve(sums.size());
   for (auto& [article, n] : sums)
-    v.push_back({article, n});
+    v.push_back({article, n, {}});
   return v;
+}
+
+// Each article's title, read with the list: a cached list shows a changed
+// title from its next refresh on. A failed read leaves the titles out (the
+// counts are still right).
+void attach_titles(const store& db, std::string_view site, top_list& list) {
+  std::vector<std::string_view> ids;
+  ids.reserve(list.articles.size());
+  for (const ranked_article& a : list.articles)
+    ids.push_back(a.article);
+  std::vector<std::string> titles;
+  if (!read_titles(db, site, ids, titles).empty()) return;
+  for (std::size_t i = 0; i < titles.size(); ++i)
+    list.articles[i].title = std::move(titles[i]);
 }
 
 }  // namespace
@@ -57,7 +72,7 @@ top_list top_lists::compute(std::string_view site, top_period period, std::size_
     out.error = db_.for_each_article_total(
         site,
         [&](std::string_view article, std::uint64_t v) {
-          out.articles.push_back({std::string(article), v});
+          out.articles.push_back({std::string(article), v, {}});
           if (out.articles.size() >= trim_at) keep_best(out.articles, n);
         },
         false);  // a one-off scan: keep the block cache for the read API
@@ -70,6 +85,7 @@ top_list top_lists::compute(std::string_view site, top_period period, std::size_
   }
   if (!out.error.empty()) out.articles.clear();
   rank_top(out.articles, n);
+  attach_titles(db_, site, out);
   return out;
 }
 
@@ -99,7 +115,7 @@ std::string top_lists::refresh_all_time(const std::string& site, list_state& sta
     if (auto err = db_.read_article_totals(site, ids, totals); !err.empty()) return err;
     out.articles.clear();
     for (std::size_t i = 0; i < ids.size(); ++i)
-      out.articles.push_back({std::move(ids[i]), totals[i]});
+      out.articles.push_back({std::move(ids[i]), totals[i], {}});
     rank_top(out.articles, cached_length);
   }
   state.base = out.articles;
@@ -171,6 +187,8 @@ void top_lists::refresh() {
       spdlog::warn("event=top_failed site={} error=\"{}\"", key.site, list.error);
       continue;
     }
+    if (key.period == top_period::all)
+      attach_titles(db_, key.site, list);  // compute() did the rest
     std::lock_guard lock(mutex_);
     auto it = lists_.find(key);
     if (it == lists_.end()) continue;

@@ -18,6 +18,9 @@
 // today). An article in neither had a total below the 50th at the previous
 // refresh and has not grown, so the new top 50 is exact.
 //
+// Each list carries its articles' titles, read from the store with the list
+// (so a changed title shows from the list's next refresh on).
+//
 // Thread-safety: compute() from any thread; cached() from any thread (a
 // mutex, held for a map lookup); refresh() on the refresher thread, or a
 // test's.

@@ -6,12 +6,12 @@
 //      "articles":{"ID":{"total":N,"today":N},...}}
 //   GET /api/v1/widget?s=SITE[&a=ID]
 //     {"site":"S","online":N,"today":N,"yesterday":N,"this_month":N,"total":N,
-//      "article":{"id":"ID","total":N,"today":N},
+//      "article":{"id":"ID","total":N,"today":N[,"title":"T"]},
 //      "visitors":{"today":N,"yesterday":N,"this_month":N}}
 //   GET /api/v1/visitors?s=SITE
 //     {"site":"S","online":N,"today":N,"yesterday":N,"this_month":N}
 //   GET /api/v1/top?s=SITE&period=day|week|month|all&n=10
-//     [{"id":"ID","views":N},...]
+//     [{"id":"ID","views":N[,"title":"T"]},...]
 //   GET /api/v1/sites
 //     {"sites":[{"site":"S","total":N,"today":N,"this_month":N},...]}
 //
@@ -207,8 +207,15 @@ void answer_widget(route_context& ctx, const http_request_view& req, std::string
   if (q.article) {
     out += ",\"article\":{\"id\":";
     append_json_string(out, *q.article);
-    fmt::format_to(std::back_inserter(out), ",\"total\":{},\"today\":{}}}", snap.articles[0].total,
+    fmt::format_to(std::back_inserter(out), ",\"total\":{},\"today\":{}", snap.articles[0].total,
                    snap.articles[0].today);
+    // Titles are valid UTF-8 without control characters (title_text.hpp);
+    // append_json_string escapes quotes and backslashes.
+    if (const std::string title = ctx.read.titles(q.site, articles)[0]; !title.empty()) {
+      out += ",\"title\":";
+      append_json_string(out, title);
+    }
+    out += '}';
   }
   fmt::format_to(std::back_inserter(out),
                  ",\"visitors\":{{\"today\":{},\"yesterday\":{},\"this_month\":{}}}}}", v.today,
@@ -267,7 +274,10 @@ void answer_top(route_context& ctx, const http_request_view& req, std::string_vi
       return;
     }
     for (std::size_t i = 0; i < top->articles.size() && i < n; ++i) {
-      list.push_back({{"id", top->articles[i].article}, {"views", top->articles[i].views}});
+      const ranked_article& a = top->articles[i];
+      boost::json::object item{{"id", a.article}, {"views", a.views}};
+      if (!a.title.empty()) item["title"] = a.title;
+      list.push_back(std::move(item));
     }
   }
   res.body = boost::json::serialize(list);

@@ -100,6 +100,11 @@ struct route_context {
   std::function<bool()> ready{};
   std::vector<hit_gate*> gates{};  // run in order; the first refusal wins
   std::vector<hit_listener*> listeners{};
+  // A counted beacon's title= (ingest/beacon_titles.hpp); unset: titles
+  // from beacons are ignored.
+  std::function<void(const hit&, const http_request_view&, std::string_view query,
+                     std::size_t shard)>
+      beacon_title{};
   // The client's address for a request on I/O thread `shard` (trusted
   // proxies); the peer when unset.
   std::function<std::string_view(const http_request_view&, std::size_t shard, std::string& scratch)>

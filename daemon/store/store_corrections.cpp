@@ -147,6 +147,25 @@ admin_outcome move_article(rocksdb::DB& db, rocksdb::WriteBatch& batch, std::str
   s = batch.Put(keys::article_total(site, to), keys::encode_count(from_total + to_total));
   if (s.ok()) s = batch.Delete(keys::article_total(site, from));
 
+  // The title goes with the counts, unless `to` has its own (a merge keeps it).
+  std::string from_title, to_title;
+  const std::string from_title_key = keys::article_title(site, from);
+  const std::string to_title_key = keys::article_title(site, to);
+  bool title_moved = false;
+  if (s.ok()) {
+    const rocksdb::Status a = db.Get(rocksdb::ReadOptions(), from_title_key, &from_title);
+    const rocksdb::Status b = db.Get(rocksdb::ReadOptions(), to_title_key, &to_title);
+    if (!a.ok() && !a.IsNotFound()) return store_failed(a);
+    if (!b.ok() && !b.IsNotFound()) return store_failed(b);
+    if (a.ok()) {
+      s = batch.Delete(from_title_key);
+      if (s.ok() && b.IsNotFound()) {
+        s = batch.Put(to_title_key, from_title);
+        title_moved = true;
+      }
+    }
+  }
+
   // Daily history: every day between the first and the last stored day.
   std::uint64_t days_moved = 0;
   day_number first = 0, last = -1;
@@ -189,6 +208,11 @@ admin_outcome move_article(rocksdb::DB& db, rocksdb::WriteBatch& batch, std::str
   changes[to_must_be_new ? "to" : "into"] = to;
   changes["views_moved"] = from_total;
   changes["days_moved"] = days_moved;
+  if (title_moved) {
+    std::int64_t set_at = 0;
+    std::string_view title;
+    if (keys::decode_title(from_title, set_at, title)) changes["title_moved"] = title;
+  }
   changes[to_must_be_new ? "to_total" : "into_total"] = change(to_total, from_total + to_total);
   details = boost::json::serialize(changes);
   return {};

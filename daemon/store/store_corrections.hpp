@@ -20,7 +20,8 @@ class store;
 admin_outcome adjust(store& st, std::string_view site, std::string_view article, std::int64_t delta,
                      std::optional<day_number> day, const audit_entry& audit);
 // Moves every count of `from` (all-time and each day) to `to`, which must
-// have none. Site totals are unchanged.
+// have none. Site totals are unchanged. `from`'s title moves too (merge:
+// unless `into` has one; `from`'s is removed either way).
 admin_outcome rename_article(store& st, std::string_view site, std::string_view from,
                              std::string_view to, const audit_entry& audit);
 // Adds every count of `from` to `into` and removes `from`. Site totals

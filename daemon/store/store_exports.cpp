@@ -122,6 +122,15 @@ std::string export_rows(const store& st, const store_snapshot& snap, const expor
       }
       row.site = site;
       row.article = article;
+      if (has_article) {
+        // The title from the same snapshot: export then import keeps it.
+        std::string value;
+        const rocksdb::Status s = db->Get(ro, keys::article_title(site, article), &value);
+        if (!s.ok() && !s.IsNotFound()) return s.ToString();
+        std::int64_t set_at = 0;
+        std::string_view title;
+        if (s.ok() && keys::decode_title(value, set_at, title)) row.title.assign(title);
+      }
       out.push_back(std::move(row));
       last_key.assign(k);
       it->Next();

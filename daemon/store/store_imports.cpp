@@ -30,7 +30,9 @@ using namespace store_admin_util;
 namespace {
 
 // Staged import rows: "#import/<session>/<target key>" -> count (8 bytes) +
-// file line (8 bytes); "#import/<session>/S<site>" -> "" (a site marker).
+// file line (8 bytes); "#import/<session>/S<site>" -> "" (a site marker);
+// "#import/<session>/N<site>\0<article>" -> the row's title (its T row,
+// checked for duplicates, makes it unique).
 // Beside #flush_seq in the '#' (pvcd's own) key space; never read as counts.
 constexpr std::string_view import_prefix = "#import/";
 
@@ -92,6 +94,9 @@ admin_outcome stage_import(store& st, std::string_view session, std::span<const 
     rocksdb::Status s =
         batch.Put(key, keys::encode_count(r.row.count) + keys::encode_count(r.line));
     if (s.ok()) s = batch.Put(prefix + keys::site_marker(r.row.site), "");
+    if (s.ok() && !r.row.title.empty()) {
+      s = batch.Put(prefix + keys::article_title(r.row.site, r.row.article), r.row.title);
+    }
     if (!s.ok()) return store_failed(s);
     chunk_lines.emplace(std::move(key), r.line);
   }
@@ -104,7 +109,9 @@ admin_outcome stage_import(store& st, std::string_view session, std::span<const 
 
 admin_outcome commit_import(
     store& st, std::string_view session, import_mode mode, const audit_entry& audit,
-    const std::function<void(std::string_view site, std::string_view article)>& on_article) {
+    const std::function<void(std::string_view site, std::string_view article)>& on_article,
+    const std::function<void(std::string_view site, std::string_view article,
+                             std::string_view title, std::int64_t set_at)>& on_title) {
   if (session.empty()) return admin_outcome::error(admin_status::bad_request, "no session");
   auto& impl = store_access::of(st);
   // Held through the three passes; a flush waits (ingest goes on).
@@ -118,7 +125,7 @@ admin_outcome commit_import(
 
   // Pass 1: what the file holds, for the journal (whose record sorts first
   // in the file written below, so it must be complete before the rows).
-  std::uint64_t rows = 0, site_rows = 0, article_rows = 0, day_rows = 0, month_rows = 0;
+  std::uint64_t rows = 0, site_rows = 0, article_rows = 0, day_rows = 0, month_rows = 0, titles = 0;
   std::vector<std::string> sites;
   {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro));
@@ -128,6 +135,9 @@ admin_outcome commit_import(
       switch (target[0]) {
         case 'S':
           sites.emplace_back(target.substr(1));
+          continue;
+        case 'N':
+          ++titles;  // beside its article's row, not a row of its own
           continue;
         case 'D':
           ++day_rows;
@@ -157,6 +167,7 @@ admin_outcome commit_import(
       {"day_rows", day_rows},
       {"month_rows", month_rows},
       {"sites", std::move(journaled_sites)},
+      {"titles", titles},
   });
   audit_entry e = audit;
   e.details = details;
@@ -165,6 +176,7 @@ admin_outcome commit_import(
   // its counter, ingested atomically: all rows become visible at once, or
   // none. The file streams to disk, so memory stays flat for any size.
   const std::string sst = impl.dir + "/import-" + std::string(session) + ".sst";
+  const std::int64_t titles_set_at = unix_us_now() / 1'000'000;
   rocksdb::Status s;
   {
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db.GetOptions());
@@ -178,6 +190,10 @@ admin_outcome commit_import(
       if (target.empty()) continue;
       if (target[0] == 'S') {
         s = writer.Put(target, "");
+        continue;
+      }
+      if (target[0] == 'N') {  // a title replaces the old one, in either mode
+        s = writer.Put(target, keys::encode_title(titles_set_at, it->value().ToStringView()));
         continue;
       }
       std::uint64_t count = 0;
@@ -202,12 +218,18 @@ admin_outcome commit_import(
   if (!s.ok()) return store_failed(s);
 
   // Pass 3: tell the caller about the sites and articles now counted.
-  if (on_article) {
+  if (on_article || on_title) {
     std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro));
     for (it->Seek(prefix); it->Valid() && it->key().ToStringView() < end; it->Next()) {
       const std::string_view target = it->key().ToStringView().substr(prefix.size());
-      if (target.starts_with('S')) on_article(target.substr(1), {});
-      if (!target.starts_with('T')) continue;
+      if (target.starts_with('S') && on_article) on_article(target.substr(1), {});
+      if (target.starts_with('N') && on_title) {
+        std::string_view site, article;
+        bool has_article = false;
+        split_site_article(target.substr(1), site, article, has_article);
+        on_title(site, article, it->value().ToStringView(), titles_set_at);
+      }
+      if (!target.starts_with('T') || !on_article) continue;
       std::string_view site, article;
       bool has_article = false;
       split_site_article(target.substr(1), site, article, has_article);

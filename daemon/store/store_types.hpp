@@ -67,8 +67,9 @@ struct export_row {
   std::uint64_t count = 0;
   import_period period = import_period::all_time;
   std::string period_key;
+  std::string title;  // an article's all-time row: its title, "" when none
 
-  import_row view() const { return {site, article, count, period, period_key}; }
+  import_row view() const { return {site, article, count, period, period_key, title}; }
 };
 
 struct export_filter {

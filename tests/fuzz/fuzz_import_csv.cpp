@@ -5,7 +5,8 @@
 // Checks, besides "no crash, no sanitizer report":
 //   - a row has valid ids (well-formed UTF-8, no space, whitespace or control
 //     character; the site's own counter has an empty article),
-//     a count within 0..2^53-1 and a period key of 8 or 6 digits when dated;
+//     a count within 0..2^53-1, a period key of 8 or 6 digits when dated,
+//     and a title only on an article's all-time row, valid by check_title;
 //   - an error has a reason text;
 //   - a row written back with pvc::append_import_line parses to the same row
 //     (export then import is exact).
@@ -44,6 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(row.period_key.size() == (row.period == import_period::day ? 8u : 6u));
       if (row.period == import_period::month) FUZZ_CHECK(row.site_counter());
     }
+    if (!row.title.empty()) {
+      FUZZ_CHECK(check_title(row.title).empty());
+      FUZZ_CHECK(!row.site_counter() && row.period == import_period::all_time);
+    }
 
     std::string again;
     append_import_line(again, row);
@@ -59,6 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(r2.row.count == row.count);
     FUZZ_CHECK(r2.row.period == row.period);
     FUZZ_CHECK(r2.row.period_key == row.period_key);
+    FUZZ_CHECK(r2.row.title == row.title);
   }
   return 0;
 }

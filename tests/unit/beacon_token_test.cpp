@@ -81,4 +81,40 @@ TEST(BeaconToken, MalformedTokens) {
   EXPECT_EQ(pvc::verify_beacon_token(secret, "news", "a1", "", now), token_status::missing);
 }
 
+TEST(BeaconToken, ATitledTokenSignsTheTitleAfterALineFeed) {
+  // printf 'news a1 1800000060\nGiới thiệu' | openssl dgst -sha256 -hmac
+  // '0123456789abcdef-secret'
+  EXPECT_EQ(pvc::mint_beacon_token(secret, "news", "a1", 1800000060, "Giới thiệu"),
+            "1800000060.f2517ffa0718a2998565515c50efbf7bc108ea880511e2191893ef5ebe0c913c");
+}
+
+TEST(BeaconToken, ATitleVerifiesOnlyWithTheTokenMintedForIt) {
+  const std::string title = "Giới thiệu chung về tỉnh Sóc Trăng";
+  const std::string titled =
+      pvc::mint_beacon_token(secret, "soctrang", "/gioi-thieu", now + 60, title);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang", "/gioi-thieu", titled, now, title),
+            token_status::ok);
+  // Another title, or none, is not what was signed.
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang", "/gioi-thieu", titled, now, "Quảng cáo"),
+            token_status::forged);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang", "/gioi-thieu", titled, now),
+            token_status::forged);
+  // A token minted without a title (every token before titles) still
+  // verifies a title-less beacon, and covers no title.
+  const std::string plain = pvc::mint_beacon_token(secret, "soctrang", "/gioi-thieu", now + 60);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang", "/gioi-thieu", plain, now),
+            token_status::ok);
+  EXPECT_EQ(pvc::verify_beacon_token(secret, "soctrang", "/gioi-thieu", plain, now, title),
+            token_status::forged);
+}
+
+TEST(BeaconToken, ATitleCannotBeMadeFromTheSignedIds) {
+  // Were the title joined with a space, (article "a 123", expiry 456, no
+  // title) would sign the same text as (article "a", expiry 123, title
+  // "456"). The line feed keeps them apart.
+  const std::string t = pvc::mint_beacon_token(secret, "s", "a", 123, "456");
+  EXPECT_NE(t.substr(t.find('.')),
+            pvc::mint_beacon_token(secret, "s", "a 123", 456).substr(t.find('.')));
+}
+
 }  // namespace

@@ -86,6 +86,10 @@ TEST(ConfigExample, ChangedKeysAndCopyCoverEveryKey) {
       {"redis_read_replicas", "true"},
       {"outbox_max_bytes", "64MiB"},
       {"outbox_drain_rate", "10"},
+      {"beacon_titles", "signed"},
+      {"title_change_interval", "10m"},
+      {"max_titles", "500"},
+      {"max_titles_per_site", "50"},
   };
   for (const auto& key : pvc::config_key_docs()) {
     SCOPED_TRACE(key.name);

@@ -98,6 +98,12 @@ TEST(SetConfigKey, MustRejectNamingTheKeyAndValue) {
       {"threads", "4x"},
       {"threads", ""},
       {"threads", "99999999999999999999999"},
+      {"beacon_titles", "on"},
+      {"beacon_titles", "Signed"},
+      {"title_change_interval", "0s"},  // bounds 1s..30d
+      {"title_change_interval", "721h"},
+      {"max_titles", "0"},
+      {"max_titles_per_site", "50000001"},
       {"timezone", "../etc/passwd"},
       {"timezone", "/etc/localtime"},
       {"timezone", ""},
@@ -136,6 +142,24 @@ TEST(SetConfigKey, MustRejectNamingTheKeyAndValue) {
     EXPECT_EQ(c.log_level, before.log_level);
     EXPECT_EQ(c.data_dir, before.data_dir);
   }
+}
+
+TEST(LoadConfig, BeaconTitlesNeedWhatTheyTrust) {
+  // Titles from beacons are off unless asked for, and each way needs its
+  // other key: a signed title needs the secret, a proxy's title the proxies.
+  EXPECT_EQ(config{}.beacon_titles, "off");
+  const config_outcome no_secret = load({"--beacon-titles", "signed"});
+  EXPECT_FALSE(no_secret.cfg);
+  EXPECT_EQ(no_secret.exit_code, 2);
+  EXPECT_TRUE(contains(no_secret.message, "beacon_titles: 'signed' needs beacon_secret_file"))
+      << no_secret.message;
+  const config_outcome no_proxies = load({"--beacon-titles", "trusted_proxies"});
+  EXPECT_FALSE(no_proxies.cfg);
+  EXPECT_TRUE(contains(no_proxies.message, "needs trusted_proxies")) << no_proxies.message;
+  const config_outcome ok =
+      load({"--beacon-titles", "trusted_proxies", "--trusted-proxies", "10.0.0.0/8"});
+  ASSERT_TRUE(ok.cfg) << ok.message;
+  EXPECT_EQ(ok.cfg->beacon_titles, "trusted_proxies");
 }
 
 TEST(SetConfigKey, UnknownKeyIsRejected) {

@@ -74,7 +74,13 @@ TEST(ParseImportLine, MustReject) {
   const row table[] = {
       {"news,a", "too few fields: expected site,article,total[,period]"},
       {"news", "too few fields: expected site,article,total[,period]"},
-      {"news,a,5,20261105,x", "too many fields: expected site,article,total[,period]"},
+      {"news,a,5,20261105,x,y", "too many fields: expected site,article,total[,period[,title]]"},
+      {"news,a,5,20261105,Tin",
+       "a title goes on an article's all-time row (site,article,total,,title)"},
+      {"news,*,5,,Tin", "a title goes on an article's all-time row (site,article,total,,title)"},
+      {"news,a,5,,\"" + std::string(201, 'x') + "\"", "title is longer than 200 bytes"},
+      {"news,a,5,,Gi\xE1\xBB", "title is not UTF-8"},
+      {"news,a,5,,a\x7F", "title holds a control character"},
       {"news,a,5,", "period must be YYYYMMDD (a day) or YYYYMM (a month)"},  // trailing comma
       {",a,5", "site is empty"},
       {"news,,5", "article is empty"},
@@ -175,6 +181,30 @@ TEST(AppendImportLine, ReadsBackToTheSameRow) {
   std::string star;
   append_import_line(star, {"news", "*", 5, import_period::all_time, {}});
   EXPECT_EQ(star, "news,\"*\",5\n");
+}
+
+TEST(ParseImportLine, TitlesRoundTrip) {
+  for (const std::string title : {"Giới thiệu chung về tỉnh Sóc Trăng", "Tin \"nóng\", mới",
+                                  "<img src=x onerror=alert(1)>"}) {
+    SCOPED_TRACE(title);
+    const import_row row{
+        "soctrang.gov.vn", "/tin-tuc/bai-1", 12, import_period::all_time, {}, title};
+    std::string line;
+    append_import_line(line, row);
+    line.pop_back();
+    import_scratch scratch;
+    const import_line_result got = parse_import_line(line, scratch);
+    ASSERT_EQ(got.kind, import_line_kind::row) << got.reason;
+    EXPECT_EQ(got.row.title, title);
+    EXPECT_EQ(got.row.count, 12u);
+    EXPECT_EQ(got.row.period, import_period::all_time);
+  }
+  // An empty title field is no title; a file without the field reads as before.
+  import_scratch scratch;
+  EXPECT_EQ(parse_import_line("news,a,5,,", scratch).row.title, "");
+  EXPECT_EQ(parse_import_line("news,a,5", scratch).row.title, "");
+  EXPECT_EQ(parse_import_line("site,article,total,period,title", scratch, true).kind,
+            import_line_kind::skip);
 }
 
 TEST(ImportHeader, IsSkippedOnLineOne) {
