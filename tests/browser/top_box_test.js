@@ -22,13 +22,13 @@ const SITE = "baochinhphu";
 
 // Seeds, most viewed first; each is tried in order and the first id pvcd
 // accepts is used.
-// UTF-8 IDS (#21): ids are visible ASCII only on this branch, so the
-// Vietnamese path falls back to its ASCII spelling and the issue's markup id
-// (it has spaces) to one without; once UTF-8 ids are merged the first
-// candidates are taken and this test covers them unchanged.
+// Where an id is refused (a build without UTF-8 ids), the next spelling is used.
 const SEEDS = [
-  { key: "intro", ids: ["/tin-tức/giới-thiệu", "/tin-tuc/gioi-thieu"], views: 1234567 },
+  { key: "intro", ids: ["/tin-tức/giới-thiệu", "/tin-tuc/gioi-thieu"], views: 1234567,
+    title: "Giới thiệu Cổng thông tin điện tử tỉnh Sóc Trăng" },
   { key: "markup", ids: ["/<img src=x onerror=alert(1)>", "/<img/src/onerror=alert(1)>"], views: 23456 },
+  { key: "titled_markup", ids: ["/tin-tức/tiêu-đề-lạ"], views: 5000,
+    title: "<img src=x onerror=alert(1)> Lễ hội Ok Om Bok" },
   { key: "offsite", ids: ["//evil.example/lua-dao"], views: 3456 },
   { key: "plain", ids: ["bai-viet-so-4"], views: 1200 },
   { key: "budget", ids: ["/2026/11/ngan-sach"], views: 456 },  // the counter tag's article
@@ -36,10 +36,8 @@ const SEEDS = [
   { key: "backslash", ids: ["/\\evil.example/lua-dao-2"], views: 9 },
   { key: "eighth", ids: ["/tin-tuc/bai-8"], views: 3 },
 ];
-// TITLES (#21): once the admin API sets titles, give some seeds a Vietnamese
-// title ("Giới thiệu Cổng thông tin") and one the title
-// "<img src=x onerror=alert(1)>" here; the checks below already expect an
-// item's "title" when the answer carries one, and its text to be no markup.
+// Titles are set through the admin API (pvctl title): a Vietnamese one, and
+// one with markup in it, which must show as text.
 
 async function seed(ports) {
   const used = {};
@@ -56,6 +54,11 @@ async function seed(ports) {
         `/admin/v1/hit?s=${SITE}&a=${encodeURIComponent(used[s.key])}&n=${s.views - 1000000}`);
       assert.strictEqual(r.status, 204, r.body);
     }
+  }
+  for (const s of SEEDS.filter((x) => x.title)) {
+    const r = await request(ports.admin, "POST", `/admin/v1/title?s=${SITE}&a=${encodeURIComponent(used[s.key])}` +
+      `&title=${encodeURIComponent(s.title)}&reason=browser-test`);
+    assert.strictEqual(r.status, 200, `title of ${s.key}: ${r.status} ${r.body}`);
   }
   console.log(`# ids: ${JSON.stringify(Object.values(used))}`);
   const total = SEEDS.reduce((sum, s) => sum + s.views, 0);
@@ -105,7 +108,7 @@ async function main() {
   const ports = await startPvcd();
   const pvcdOrigin = `http://127.0.0.1:${ports.http}`;
   const ids = await seed(ports);
-  const order = ["intro", "markup", "offsite", "plain", "budget", "sixth", "backslash", "eighth"]
+  const order = ["intro", "markup", "titled_markup", "offsite", "plain", "budget", "sixth", "backslash", "eighth"]
     .map((k) => ids[k]);
 
   const counter = readmeTag();
@@ -171,6 +174,13 @@ async function main() {
       id.startsWith("/") && !id.startsWith("//") && !id.startsWith("/\\") ? new URL(id, pageOrigin).href : null);
     assert.strictEqual(topBox.items[0].views, "1.234.567");
   });
+  await check("titles: a Vietnamese title shows instead of the id, a title with markup as its characters", () => {
+    const byKey = (k) => topBox.items[order.indexOf(ids[k])];
+    assert.strictEqual(byKey("intro").text, SEEDS[0].title);
+    assert.strictEqual(byKey("titled_markup").text, SEEDS.find((x) => x.key === "titled_markup").title);
+    assert.strictEqual(topBox.markup, 0, "no element made from a title");
+    assert.deepStrictEqual(both.seen.dialogs, []);
+  });
   await check("markup in an id shows as its characters and runs nothing", async () => {
     const shown = both.seen.tops[0].body.find((a) => a.id === ids.markup);
     assert.strictEqual(topBox.items[order.indexOf(ids.markup)].text, shown.title || ids.markup);
@@ -202,7 +212,7 @@ async function main() {
     assert.strictEqual(en.title, "Most read");
     const answer = tops("month").at(-1).body;
     assert.deepStrictEqual(answer.map((a) => a.id), order.slice(0, 7));
-    const paths = [ids.intro, ids.markup, ids.budget, ids.sixth];  // not offsite, not backslash
+    const paths = [ids.intro, ids.markup, ids.titled_markup, ids.budget, ids.sixth];  // not offsite
     assertShows(en, answer, 7, ",", (id) =>
       id === ids.plain ? portal + id : paths.includes(id) ? new URL(id, portal).href : null);
     assert.ok(!en.items.some((i) => i.href && !i.href.startsWith(portal)), "nothing off the portal");
