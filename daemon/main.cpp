@@ -226,9 +226,17 @@ int main(int argc, char** argv) {
                                          std::string_view title, std::int64_t set_at) {
       ++stored;
       if (!titles.preload(site, article, title, set_at)) ++untracked;
+      // Cluster mode: every stored title goes to the cluster again, where
+      // only a newer one than it holds replaces its own.
+      if (cluster) cluster->title_changed(site, article, title, set_at);
     });
     if (!error.empty()) return fail_start("data_dir: cannot read the stored titles: " + error);
     spdlog::info("event=titles_loaded titles={} past_caps={}", stored, untracked);
+  }
+  if (cluster) {
+    titles.set_change_listener(
+        [&cluster](std::string_view site, std::string_view article, std::string_view title,
+                   std::int64_t at) { cluster->title_changed(site, article, title, at); });
   }
   const auto title_mode = pvc::parse_beacon_title_mode(cfg.beacon_titles);
   pvc::beacon_title_intake title_intake(
@@ -306,8 +314,7 @@ int main(int argc, char** argv) {
   ctx.admin = &admin_api;
   if (cluster) {
     admin_api.refuse_count_changes(
-        "cluster mode does not apply adjust, rename, merge, import or titles to the cluster yet; "
-        "run "
+        "cluster mode does not apply adjust, rename, merge or import to the cluster yet; run "
         "them on a single-node pvcd, or change the cluster's keys with redis-cli (README "
         "\"Running several nodes\")");
   }

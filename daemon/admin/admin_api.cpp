@@ -476,10 +476,18 @@ void answer_title(admin_api& api, admin_api::impl& m, const http_request_view& r
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
-  const admin_outcome r = set_title(m.db, site, article, title, now, e);
+  admin_outcome r = set_title(m.db, site, article, title, now, e);
+  if (r.status == admin_status::not_found && m.titles && m.titles->shares_changes()) {
+    // Cluster mode: another node may have set it; the removal goes to the
+    // cluster all the same (the newest change wins there).
+    e.details = boost::json::serialize(boost::json::object{
+        {"site", site}, {"article", article}, {"after", nullptr}, {"held_here", false}});
+    r = append_audit(m.db, e);
+    if (r.ok()) r.details = e.details;
+  }
   if (r.ok() && m.titles) {
     if (title.empty()) {
-      m.titles->noted_clear(site, article);
+      m.titles->noted_clear(site, article, now);
     } else {
       m.titles->noted_set(site, article, title, now);
     }
@@ -641,7 +649,7 @@ void admin_api::add_routes(router& r) {
   add_write("/admin/v1/adjust", answer_adjust, true);
   add_write("/admin/v1/rename", answer_rename, true);
   add_write("/admin/v1/merge", answer_merge, true);
-  add_write("/admin/v1/title", answer_title, true);
+  add_write("/admin/v1/title", answer_title, false);
   add_write("/admin/v1/import/start", import_start, true);
   add_write("/admin/v1/import/chunk", import_chunk, true);
   add_write("/admin/v1/import/commit", import_commit, true);

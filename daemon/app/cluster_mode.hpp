@@ -35,6 +35,11 @@ class cluster_mode {
   void stop(std::chrono::milliseconds grace);
 
   reader& reads() { return *reader_; }
+  // A title written to this node's store, for the cluster (title_table's listener).
+  void title_changed(std::string_view site, std::string_view article, std::string_view title,
+                     std::int64_t changed_unix) {
+    shipper_->title_changed(site, article, title, changed_unix);
+  }
   // Where the visitor tracker notes visits for the cluster's HyperLogLogs.
   visitor_batch& visits() { return *visits_; }
   const outbox& box() const { return *outbox_; }

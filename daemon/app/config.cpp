@@ -436,10 +436,6 @@ std::string check_config_consistency(const config& cfg) {
     return "beacon_titles: 'trusted_proxies' needs trusted_proxies (the peers whose titles are "
            "believed)";
   }
-  if (cfg.beacon_titles != "off" && !cfg.redis_cluster.empty()) {
-    return "beacon_titles: cluster mode (redis_cluster) does not keep titles yet; set "
-           "beacon_titles = \"off\" on cluster nodes";
-  }
   return {};
 }
 

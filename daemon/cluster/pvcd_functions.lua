@@ -52,3 +52,23 @@ local function apply(keys, args)
 end
 
 redis.register_function('pvcd_apply', apply)
+
+-- pvcd_title: an article's title as of its change time; an older change
+-- (a node that shipped late, or a node re-sending its titles after a
+-- restart) never replaces a newer one. An empty title is a removal, kept
+-- with its time so an older title cannot come back.
+--
+-- KEYS[1]  the site's titles (HASH article -> "UNIX_SECONDS TITLE")
+-- ARGV     article, unix seconds of the change, title ("" = removed)
+local function set_title(keys, args)
+  local article, at, title = args[1], tonumber(args[2]), args[3]
+  local held = redis.call('HGET', keys[1], article)
+  if held then
+    local held_at = tonumber(string.match(held, '^(%d+) '))
+    if held_at and held_at > at then return 'older' end
+  end
+  redis.call('HSET', keys[1], article, args[2] .. ' ' .. title)
+  return 'ok'
+end
+
+redis.register_function('pvcd_title', set_title)

@@ -260,6 +260,54 @@ std::string shipper::ship_once(bool& shipped) {
   return {};
 }
 
+void shipper::title_changed(std::string_view site, std::string_view article, std::string_view title,
+                            std::int64_t changed_unix) {
+  {
+    std::lock_guard lock(titles_mutex_);
+    titles_.push_back({std::string(site), std::string(article), std::string(title), changed_unix});
+  }
+  notify();
+}
+
+std::string shipper::ship_titles() {
+  std::vector<title_change> todo;
+  {
+    std::lock_guard lock(titles_mutex_);
+    todo.swap(titles_);
+  }
+  if (todo.empty()) return {};
+  if (!functions_loaded_) {
+    if (std::string e = load_functions(); !e.empty()) {
+      std::lock_guard lock(titles_mutex_);
+      titles_.insert(titles_.begin(), todo.begin(), todo.end());
+      return e;
+    }
+  }
+  std::vector<keyed_command> calls;
+  calls.reserve(todo.size());
+  for (const title_change& t : todo) {
+    const std::string key = cluster_keys::titles(t.site);
+    calls.push_back(
+        {key,
+         {"FCALL", "pvcd_title", "1", key, t.article, std::to_string(t.changed_unix), t.title}});
+  }
+  const std::vector<cluster::call_result> got = client_.run_many(calls);
+  std::vector<title_change> again;
+  std::string error;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (!got[i].ok() || got[i].reply.is_error()) {
+      if (error.empty()) error = got[i].ok() ? got[i].reply.text : got[i].error;
+      again.push_back(std::move(todo[i]));
+    }
+  }
+  if (!again.empty()) {
+    std::lock_guard lock(titles_mutex_);
+    titles_.insert(titles_.begin(), std::make_move_iterator(again.begin()),
+                   std::make_move_iterator(again.end()));
+  }
+  return error.empty() ? std::string() : "titles: " + error;
+}
+
 void shipper::notify() {
   {
     std::lock_guard lock(mutex_);
@@ -285,7 +333,8 @@ void shipper::run() {
   for (;;) {
     const auto started = steady_clock::now();
     bool shipped = false;
-    const std::string error = ship_once(shipped);
+    std::string error = ship_once(shipped);
+    if (error.empty()) error = ship_titles();
     steady_clock::duration pause = milliseconds(200);  // nothing waits: poll now and then
     if (!error.empty()) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);

@@ -28,6 +28,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cluster/cluster_client.hpp"
 #include "cluster/outbox.hpp"
@@ -73,6 +75,15 @@ class shipper {
   void stop();
   void notify();  // a flush was added (the flusher thread)
 
+  // A title written to this node's store (title_table's change listener;
+  // any thread): sent to the cluster with `pvcd_title`, where the newest
+  // change wins. Held in memory until sent; after a restart the node sends
+  // all of its titles again (harmless: older changes lose).
+  void title_changed(std::string_view site, std::string_view article, std::string_view title,
+                     std::int64_t changed_unix);
+  // Sends the titles waiting; "" or the error (they stay queued).
+  std::string ship_titles();
+
   const shipper_stats& stats() const noexcept { return stats_; }
 
  private:
@@ -88,6 +99,13 @@ class shipper {
   std::map<std::string, std::uint64_t, std::less<>> last_applied_;
   std::set<std::string, std::less<>> registered_;  // sites known to be in pvc:sites
   shipper_stats stats_;
+
+  struct title_change {
+    std::string site, article, title;
+    std::int64_t changed_unix;
+  };
+  std::mutex titles_mutex_;
+  std::vector<title_change> titles_;  // waiting to be sent, in order
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -14,6 +14,8 @@
 //   pvc:{SITE}:uvm:YYYYMM     HLL     distinct visitors that month (month ids), 63 days
 //   pvc:{SITE}:on:MINUTE      HLL     visitors seen in one unix minute ("online now");
 //                                     expires after the online window
+//   pvc:{SITE}:ti             HASH    article -> "UNIX_SECONDS TITLE" (newest wins;
+//                                     an empty TITLE: removed)
 //   pvc:sites                 SET     every site with counts (its own slot)
 //   pvc:salt:d:YYYYMMDD       STRING  the day's visitor salt, made by the first
 //   pvc:salt:m:YYYYMM         STRING  node to ask (SET NX); 3 / 63 days
@@ -80,6 +82,9 @@ inline std::string month_visitors(std::string_view site, day_number d) {
 }
 inline std::string online(std::string_view site, std::int64_t unix_minute) {
   return site_prefix(site) + "on:" + std::to_string(unix_minute);
+}
+inline std::string titles(std::string_view site) {
+  return site_prefix(site) + "ti";
 }
 inline std::string day_salt(day_number d) {
   return "pvc:salt:d:" + day_key(d);

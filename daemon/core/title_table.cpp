@@ -113,12 +113,15 @@ void title_table::noted_set(std::string_view site, std::string_view article, std
   if (entries_.try_emplace(fp).second) ++per_site_[std::string(site)];
   entries_[fp] = {title_hash(title), now_unix};
   supersede_locked(fp, site, article, title, now_unix);
+  if (changed_) changed_(site, article, title, now_unix);
 }
 
-void title_table::noted_clear(std::string_view site, std::string_view article) {
+void title_table::noted_clear(std::string_view site, std::string_view article,
+                              std::int64_t now_unix) {
   const std::uint64_t fp = fingerprint(site, article);
   std::unique_lock lock(mutex_);
   supersede_locked(fp, site, article, {}, 0);
+  if (changed_) changed_(site, article, {}, now_unix);
   if (entries_.erase(fp) == 0) return;
   auto it = per_site_.find(std::string(site));
   if (it != per_site_.end() && --it->second == 0) per_site_.erase(it);
@@ -142,6 +145,10 @@ void title_table::collect(key_writes& out) {
 
 void title_table::written(bool ok) {
   std::unique_lock lock(mutex_);
+  if (ok && changed_) {
+    for (const auto& [fp, p] : in_flight_)
+      changed_(p.site, p.article, p.remove ? std::string_view() : p.title, p.changed_unix);
+  }
   if (ok) in_flight_.clear();
   // else: kept, and written again with the next collect
 }

@@ -30,6 +30,7 @@
 // unchanged (the common case for a page's every view), exclusive otherwise.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -75,7 +76,15 @@ class title_table {
   title_verdict room_for(std::string_view site, std::string_view article) const;
   void noted_set(std::string_view site, std::string_view article, std::string_view title,
                  std::int64_t now_unix);
-  void noted_clear(std::string_view site, std::string_view article);
+  void noted_clear(std::string_view site, std::string_view article, std::int64_t now_unix = 0);
+
+  // Cluster mode: told every title written to the store (admin changes and
+  // beacon titles once their flush landed; "" = removed), with its time, so
+  // the cluster gets it too. Set before any change.
+  using change_fn = std::function<void(std::string_view site, std::string_view article,
+                                       std::string_view title, std::int64_t changed_unix)>;
+  void set_change_listener(change_fn fn) { changed_ = std::move(fn); }
+  bool shares_changes() const noexcept { return static_cast<bool>(changed_); }
 
   // The flusher: the beacon titles taken since the last call, as key puts
   // (then `written` with the outcome: what failed is collected again).
@@ -118,6 +127,7 @@ class title_table {
   std::unordered_map<std::uint64_t, pending_title> pending_;    // taken, not yet collected
   std::unordered_map<std::uint64_t, pending_title> in_flight_;  // collected, outcome unknown
   mutable std::atomic<std::uint64_t> refused_[5]{};             // room_for (const) counts too
+  change_fn changed_;
 };
 
 }  // namespace pvc

@@ -178,14 +178,51 @@ top_list cluster_reader::read_top(cluster::cluster_client& client, std::string_v
 
 top_list cluster_reader::top(std::string_view site, top_period period, std::size_t n) {
   std::lock_guard lock(direct_mutex_);
-  return read_top(direct_client_, site, period, n, cluster::read_from::master);
+  top_list out = read_top(direct_client_, site, period, n, cluster::read_from::master);
+  if (!out.error.empty() || out.articles.empty()) return out;
+  const std::string key = cluster_keys::titles(site);
+  cluster::command hmget = {"HMGET", key};
+  for (const ranked_article& a : out.articles)
+    hmget.push_back(a.article);
+  const cluster::call_result r = direct_client_.run(key, hmget);
+  if (r.ok() && r.reply.elements.size() == out.articles.size()) {
+    for (std::size_t i = 0; i < out.articles.size(); ++i)
+      out.articles[i].title = title_of(r.reply.elements[i]);
+  }
+  return out;
 }
 
-std::vector<std::string> cluster_reader::titles(std::string_view,
+std::string cluster_reader::title_of(const cluster::redis_reply& r) {
+  if (r.type != cluster::reply_type::string) return {};
+  const auto space = r.text.find(' ');
+  return space == std::string::npos ? std::string() : r.text.substr(space + 1);
+}
+
+std::vector<std::string> cluster_reader::titles(std::string_view site,
                                                 std::span<const std::string_view> articles) {
-  // Titles are kept per node (its store) and not shipped yet: cluster mode
-  // shows ids alone, the same on every node (README "Running several nodes").
-  return std::vector<std::string>(articles.size());
+  // From the cluster's titles as of the last refresh ("" until the first
+  // one for an article: a title is decoration, not worth a 503).
+  std::vector<std::string> out;
+  out.reserve(articles.size());
+  const auto now = clock::now();
+  std::lock_guard lock(mutex_);
+  for (std::string_view a : articles) {
+    auto [it, fresh] = titles_.try_emplace({std::string(site), std::string(a)});
+    it->second.asked = now;
+    if (fresh) warming_wanted_ = true;
+    out.push_back(it->second.title);
+  }
+  if (warming_wanted_) wake_.notify_one();
+  return out;
+}
+
+void cluster_reader::attach_cached_titles_locked(std::string_view site, top_list& list,
+                                                 clock::time_point now) {
+  for (ranked_article& a : list.articles) {
+    auto [it, fresh] = titles_.try_emplace({std::string(site), a.article});
+    it->second.asked = now;
+    a.title = it->second.title;
+  }
 }
 
 std::shared_ptr<export_cursor> cluster_reader::open_export(const export_filter&,
@@ -208,12 +245,16 @@ void cluster_reader::refresh() {
   std::vector<count_source> sources;
   std::vector<list_key> lists;
   std::vector<std::string> visitor_sites;
+  std::vector<std::pair<std::string, std::string>> title_keys;
   {
     std::lock_guard lock(mutex_);
     warming_wanted_ = false;
     std::erase_if(counts_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
     std::erase_if(lists_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
     std::erase_if(visitors_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    std::erase_if(titles_, [&](const auto& kv) { return now - kv.second.asked > keep_asked_; });
+    for (const auto& [key, t] : titles_)
+      title_keys.push_back(key);
     for (const auto& [site, v] : visitors_)
       visitor_sites.push_back(site);
     for (const auto& [source, c] : counts_)
@@ -249,6 +290,10 @@ void cluster_reader::refresh() {
       online.push_back(cluster_keys::online(site, k));
     cmds.push_back({online[1], std::move(online), from});
   }
+  for (const auto& [site, article] : title_keys) {
+    const std::string key = cluster_keys::titles(site);
+    cmds.push_back({key, {"HGET", key, article}, from});
+  }
   const std::vector<cluster::call_result> got = refresh_client_.run_many(cmds);
   bool all_ok = true;
   std::vector<std::string> names;
@@ -259,14 +304,14 @@ void cluster_reader::refresh() {
   } else {
     all_ok = false;
   }
-  std::vector<std::pair<list_key, std::shared_ptr<const top_list>>> tops;
+  std::vector<std::pair<list_key, top_list>> tops;
   for (const list_key& k : lists) {
     top_list t = read_top(refresh_client_, k.site, k.period, top_cached_length, from);
     if (!t.error.empty()) {
       all_ok = false;
       continue;
     }
-    tops.emplace_back(k, std::make_shared<const top_list>(std::move(t)));
+    tops.emplace_back(k, std::move(t));
   }
   std::lock_guard lock(mutex_);
   if (got[0].ok() && !got[0].reply.is_error()) sites_ = std::move(names);
@@ -299,9 +344,21 @@ void cluster_reader::refresh() {
     auto it = visitors_.find(visitor_sites[i]);
     if (it != visitors_.end()) it->second.counts = {v[3], v[0], v[1], v[2]};
   }
+  const std::size_t first_title = first_visitor + 4 * visitor_sites.size();
+  for (std::size_t i = 0; i < title_keys.size(); ++i) {
+    const cluster::call_result& r = got[first_title + i];
+    if (!r.ok() || r.reply.is_error()) {
+      all_ok = false;
+      continue;
+    }
+    auto it = titles_.find(title_keys[i]);
+    if (it != titles_.end()) it->second.title = title_of(r.reply);
+  }
   for (auto& [k, t] : tops) {
     auto it = lists_.find(k);
-    if (it != lists_.end()) it->second.list = std::move(t);
+    if (it == lists_.end()) continue;
+    attach_cached_titles_locked(k.site, t, now);  // new ones show from the next refresh
+    it->second.list = std::make_shared<const top_list>(std::move(t));
   }
   if (all_ok) last_good_refresh_ = clock::now();
 }

@@ -97,6 +97,12 @@ class cluster_reader final : public reader {
   top_list read_top(cluster::cluster_client& client, std::string_view site, top_period period,
                     std::size_t n, cluster::read_from from) const;
   void run_refresher();
+  // Titles of a list's articles from the cache (asking for those missing);
+  // under mutex_.
+  void attach_cached_titles_locked(std::string_view site, top_list& list,
+                                   std::chrono::steady_clock::time_point now);
+  // "UNIX_SECONDS TITLE" (pvcd_functions.lua) -> TITLE.
+  static std::string title_of(const cluster::redis_reply& r);
 
   const counter_table& table_;
   const std::int64_t online_minutes_;
@@ -109,6 +115,11 @@ class cluster_reader final : public reader {
   std::map<count_source, cached_count> counts_;
   std::map<list_key, cached_list> lists_;
   std::map<std::string, cached_visitors, std::less<>> visitors_;
+  struct cached_title {
+    std::string title;
+    std::chrono::steady_clock::time_point asked;
+  };
+  std::map<std::pair<std::string, std::string>, cached_title> titles_;  // (site, article)
   std::vector<std::string> sites_;
   std::chrono::steady_clock::time_point last_good_refresh_{};
   bool warming_wanted_ = false;

@@ -457,5 +457,65 @@ TEST_F(ClusterMode, AdminCountChangesAndExportsSayWhatClusterModeDoesNotDoYet) {
       << exported.body;
 }
 
+TEST_F(ClusterMode, TitlesSetOnOneNodeShowOnEveryNode) {
+  // Titles from beacons are believed from the portal's own proxy (loopback here).
+  for (std::size_t i = 0; i < 3; ++i)
+    start_node(i, {"--beacon-titles", "trusted_proxies", "--trusted-proxies", "127.0.0.1/32"});
+  hits(90);
+  ASSERT_TRUE(every_node_exact());
+  const std::string intro = "Giới thiệu chung về tỉnh Sóc Trăng";
+  const std::string festival = "Lễ hội Ok Om Bok & \"đua ghe Ngo\"";
+  // An editor's title through node 0's admin API, a beacon's through node 1.
+  const http_reply set = http_once(nodes_[0]->ports().admin, "POST",
+                                   "/admin/v1/title?s=" + sites[0] + "&a=" + pct(article_id(0)) +
+                                       "&title=" + pct(intro) + "&reason=test");
+  ASSERT_EQ(set.status, 200) << set.body;
+  const http_reply beacon =
+      http_once(nodes_[1]->ports().http, "GET",
+                "/hit?s=" + sites[0] + "&a=" + pct(article_id(7)) + "&title=" + pct(festival));
+  ASSERT_EQ(beacon.status, 204) << beacon.body;
+  expected_[sites[0]][article_id(7)] += 1;
+  // pvctl top (exact, from the cluster) and the cached public list, on node 2.
+  std::string last;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        last = http_once(nodes_[2]->ports().http, "GET",
+                         "/api/v1/top?s=" + sites[0] + "&period=all&n=20")
+                   .body;
+        return last.find("\"title\":\"" + intro + "\"") != std::string::npos &&
+               last.find("\"title\":\"Lễ hội Ok Om Bok & \\\"đua ghe Ngo\\\"\"") !=
+                   std::string::npos;
+      },
+      20s))
+      << last;
+  // The widget of the article on another node.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        last = http_once(nodes_[1]->ports().http, "GET",
+                         "/api/v1/widget?s=" + sites[0] + "&a=" + pct(article_id(0)))
+                   .body;
+        return last.find("\"title\":\"" + intro + "\"") != std::string::npos;
+      },
+      20s))
+      << last;
+  // Removed on node 2: gone everywhere.
+  const http_reply clear = http_once(
+      nodes_[2]->ports().admin, "POST",
+      "/admin/v1/title?s=" + sites[0] + "&a=" + pct(article_id(0)) + "&title=&reason=test");
+  ASSERT_EQ(clear.status, 200) << clear.body;
+  const http_reply journal = http_once(nodes_[2]->ports().admin, "GET", "/admin/v1/audit");
+  EXPECT_NE(journal.body.find("\"held_here\":false"), std::string::npos) << journal.body;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        last = http_once(nodes_[0]->ports().http, "GET",
+                         "/api/v1/top?s=" + sites[0] + "&period=all&n=20")
+                   .body;
+        return last.find(intro) == std::string::npos;
+      },
+      20s))
+      << last;
+  EXPECT_TRUE(every_node_exact());
+}
+
 }  // namespace
 }  // namespace pvc::test
