@@ -63,7 +63,8 @@ struct options {
   std::string expect_file;
   std::string progress_file;
   std::string site_prefix = "site";
-  bool sequential = false;  // every article once, in order (memory per key)
+  bool sequential = false;        // every article once, in order (memory per key)
+  unsigned sequential_sites = 1;  // --sequential keys dealt round-robin over this many sites
 };
 
 struct results {
@@ -85,7 +86,7 @@ struct id_stream {
   std::vector<std::uint32_t> sites;
   std::size_t pos = 0;
   id_stream(const options& o, std::uint64_t seed)
-      : sequential(o.sequential), n_articles(o.articles) {
+      : sequential(o.sequential), n_articles(o.articles), sequential_sites(o.sequential_sites) {
     articles = pvc::bench::zipf_sample(o.articles, o.zipf, 1 << 16, seed);
     std::mt19937 rng(static_cast<unsigned>(seed * 7919));
     std::uniform_int_distribution<std::uint32_t> d(0, o.sites - 1);
@@ -118,11 +119,13 @@ struct id_stream {
   }
   bool sequential = false;
   unsigned n_articles = 0;
+  unsigned sequential_sites = 1;
   std::uint64_t seq = 0;
   std::pair<unsigned, unsigned> next() {
     if (sequential) {
-      const auto a = static_cast<unsigned>(seq++ % n_articles);
-      return {0, a};
+      // Key k is article k / S of site k % S: N distinct keys over S sites.
+      const auto k = static_cast<unsigned>(seq++ % n_articles);
+      return {k % sequential_sites, k / sequential_sites};
     }
     auto r = std::make_pair(sites[pos], articles[pos]);
     if (++pos == articles.size()) pos = 0;
@@ -328,6 +331,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 10000u));
   udp->add_flag("--sequential", o.sequential,
                 "send articles 0..N-1 of site 0 in order (with --threads 1: each once per round)");
+  udp->add_option("--sequential-sites", o.sequential_sites,
+                  "with --sequential: deal the N keys round-robin over this many sites")
+      ->check(CLI::Range(1u, 100000u));
   udp->add_option("--datagram-bytes", o.datagram_bytes,
                   "fill datagrams up to this size instead (e.g. 1400)")
       ->check(CLI::Range(64u, 65000u));

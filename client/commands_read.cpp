@@ -107,6 +107,29 @@ const json::object& object_at(const json::object& o, std::string_view key) {
   return v && v->is_object() ? v->as_object() : empty;
 }
 
+// Cluster mode: this node's outbox, shipping and read cache.
+void print_cluster_stats(const json::object& c) {
+  auto n = [](const json::object& o, std::string_view key) {
+    return static_cast<unsigned long long>(number(o, key));
+  };
+  const json::object& box = object_at(c, "outbox");
+  const json::value* failing = c.if_contains("failing");
+  std::printf("cluster: node %s, incarnation %s%s\n", string_of(c, "node").c_str(),
+              string_of(c, "incarnation").c_str(),
+              failing && failing->is_bool() && failing->as_bool() ? ", shipping FAILING" : "");
+  std::printf("  outbox: %llu flushes, %llu of %llu bytes, oldest %.1f s\n", n(box, "flushes"),
+              n(box, "bytes"), n(box, "max_bytes"), real(box, "oldest_age_seconds"));
+  std::printf("  shipped: %llu flushes (%llu keys), %llu duplicates, %llu gaps, %llu errors\n",
+              n(c, "shipped_flushes"), n(c, "shipped_keys"), n(c, "duplicates"), n(c, "gaps"),
+              n(c, "ship_errors"));
+  const json::object& redirects = object_at(c, "redirects");
+  const json::object& cache = object_at(c, "read_cache");
+  std::printf(
+      "  redirects: %llu MOVED, %llu ASK; read cache: %llu hits, %llu misses, %.1f s stale\n",
+      n(redirects, "moved"), n(redirects, "ask"), n(cache, "hits"), n(cache, "misses"),
+      real(c, "read_stale_seconds"));
+}
+
 void print_stats(const json::object& o) {
   std::printf("pvcd %s (%s), up %s, %llu I/O threads\n", string_of(o, "version").c_str(),
               string_of(o, "revision").c_str(), human_duration(real(o, "uptime_seconds")).c_str(),
@@ -154,6 +177,9 @@ void print_stats(const json::object& o) {
               static_cast<unsigned long long>(number(o, "flushes")),
               static_cast<unsigned long long>(number(o, "flush_errors")),
               static_cast<unsigned long long>(number(o, "pending_keys")));
+  if (const json::value* c = o.if_contains("cluster"); c && c->is_object()) {
+    print_cluster_stats(c->as_object());
+  }
 }
 
 // Control characters never reach the terminal from the journal.

@@ -12,6 +12,7 @@
 
 #include "admin/admin_api.hpp"
 #include "app/cluster_mode.hpp"
+#include "app/cluster_stats.hpp"
 #include "app/config.hpp"
 #include "app/liveness.hpp"
 #include "app/metrics.hpp"
@@ -317,6 +318,7 @@ int main(int argc, char** argv) {
         "cluster mode does not apply adjust, rename, merge or import to the cluster yet; run "
         "them on a single-node pvcd, or change the cluster's keys with redis-cli (README "
         "\"Running several nodes\")");
+    admin_api.set_cluster_stats([&c = *cluster] { return pvc::cluster_stats(c); });
   }
   pvc::router public_routes(pvc::router::role::public_api, ctx);
   pvc::router admin_routes(pvc::router::role::admin, ctx);

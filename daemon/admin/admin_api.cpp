@@ -246,6 +246,7 @@ void answer_stats(admin_api::impl& m, http_response& res) {
   out["flush_errors"] = fs.errors.load();
   out["pending_keys"] = fs.pending_keys.load();
   out["admin_auth_refused"] = m.auth_refused.load();
+  if (m.cluster_stats) out["cluster"] = m.cluster_stats();
   json_answer(res, 200, out);
 }
 
@@ -606,6 +607,10 @@ bool admin_api::authorize(const http_request_view& req, std::string_view query, 
 
 void admin_api::refuse_count_changes(std::string why) {
   impl_->count_changes_refused = std::move(why);
+}
+
+void admin_api::set_cluster_stats(std::function<boost::json::object()> fill) {
+  impl_->cluster_stats = std::move(fill);
 }
 
 void admin_api::add_routes(router& r) {

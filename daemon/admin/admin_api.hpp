@@ -37,6 +37,7 @@
 //
 // Thread-safety: handlers run on any I/O thread; state is behind a mutex
 // (admin requests are rare: no lock is on the hit path).
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -85,6 +86,10 @@ class admin_api {
   // merge, import) answer 409 with `why`, as they would change only this
   // node's store and not the cluster's figures.
   void refuse_count_changes(std::string why);
+
+  // Cluster mode: /admin/v1/stats gains a "cluster" object, built by `fill`
+  // at each request (app/cluster_stats), so this API needs no cluster types.
+  void set_cluster_stats(std::function<boost::json::object()> fill);
 
   // For mutating routes, before anything else: false when the caller is
   // refused (401/403 written to `res`). `caller` gets who it is.

@@ -98,7 +98,8 @@ struct admin_api::impl {
 
   store& db;
   reader& reads;
-  std::string count_changes_refused;  // "" = allowed (refuse_count_changes)
+  std::string count_changes_refused;                   // "" = allowed (refuse_count_changes)
+  std::function<boost::json::object()> cluster_stats;  // empty = not cluster mode
   counter_table& table;
   const flusher& flush;
   token_fn token;

@@ -235,6 +235,10 @@ class pvcd_collector final : public prometheus::Collectable {
     counter("pvcd_cluster_shipped_flushes_total",
             "Flushes the cluster has, acknowledged by replicas.",
             static_cast<double>(ship.flushes.load()));
+    counter("pvcd_cluster_shipped_keys_total",
+            "(day, article) counts the cluster applied from this node (parts it already had: not "
+            "again).",
+            static_cast<double>(ship.keys.load()));
     counter("pvcd_cluster_ship_duplicates_total",
             "Site parts of flushes sent again that the cluster already had (not applied twice).",
             static_cast<double>(ship.duplicates.load()));

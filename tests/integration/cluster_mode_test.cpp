@@ -4,6 +4,7 @@
 // accepted (204 / UDP lines sent) and requires exactly that many on every
 // node's API and in Redis once the outboxes drain, through a fault.
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <array>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include "core/cluster_keys.hpp"
 #include "support/daemon_process.hpp"
 #include "support/net.hpp"
+#include "support/process.hpp"
 #include "support/pvcd_api.hpp"
 #include "support/redis_cluster.hpp"
 
@@ -515,6 +517,63 @@ TEST_F(ClusterMode, TitlesSetOnOneNodeShowOnEveryNode) {
       20s))
       << last;
   EXPECT_TRUE(every_node_exact());
+}
+
+TEST_F(ClusterMode, PvctlStatsShowsTheNodesClusterBlockWithItsOutboxDrained) {
+  start_nodes();
+  hits(60);
+  const std::string article = "/giới-thiệu/sở-nội-vụ";
+  udp_sender u(nodes_[2]->ports().udp);
+  ASSERT_TRUE(u.send(sites[1] + " " + article + " 7")) << u.error();
+  // Visible on another node (node 2 shipped it), and read through node 2's own cache.
+  for (std::size_t i : {0, 2}) {
+    ASSERT_TRUE(wait_until(
+        [&] {
+          const views_reply v = fetch_views(nodes_[i]->ports().http, sites[1], {article});
+          return v.error.empty() && v.articles.count(article) && v.articles.at(article).total == 7;
+        },
+        30s))
+        << "node" << i;
+  }
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto depth = scrape(nodes_[2]->ports().admin, "pvcd_cluster_outbox_flushes");
+        return depth && *depth == 0;
+      },
+      30s));
+  const std::string server = "http://127.0.0.1:" + std::to_string(nodes_[2]->ports().admin);
+  const command_result json_stats =
+      run_command({pvctl_binary(), "--server", server, "stats", "--json"});
+  ASSERT_TRUE(json_stats.status.ok()) << json_stats.status.describe() << json_stats.err;
+  const boost::json::object c =
+      boost::json::parse(json_stats.out).as_object().at("cluster").as_object();
+  EXPECT_EQ(c.at("node").as_string(), "node2");
+  EXPECT_EQ(c.at("incarnation").as_string().size(), 32u);
+  const boost::json::object& box = c.at("outbox").as_object();
+  EXPECT_EQ(box.at("flushes").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(box.at("bytes").to_number<std::uint64_t>(), 0u);
+  EXPECT_GT(box.at("max_bytes").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(box.at("oldest_age_seconds").to_number<double>(), 0.0);
+  EXPECT_GT(c.at("shipped_flushes").to_number<std::uint64_t>(), 0u);
+  // Its 20 HTTP hits and the UDP line: at least the UDP line's key, at most one key per view.
+  const std::uint64_t keys = c.at("shipped_keys").to_number<std::uint64_t>();
+  EXPECT_GE(keys, 1u);
+  EXPECT_LE(keys, 21u);
+  EXPECT_EQ(c.at("gaps").to_number<std::uint64_t>(), 0u);
+  EXPECT_FALSE(c.at("failing").as_bool());
+  EXPECT_TRUE(c.at("redirects").as_object().contains("moved"));
+  EXPECT_GT(c.at("read_cache").as_object().at("hits").to_number<std::uint64_t>(), 0u);
+  // The same figure as /metrics.
+  EXPECT_EQ(scrape(nodes_[2]->ports().admin, "pvcd_cluster_shipped_keys_total"),
+            static_cast<double>(keys));
+
+  const command_result text = run_command({pvctl_binary(), "--server", server, "stats"});
+  ASSERT_TRUE(text.status.ok()) << text.err;
+  EXPECT_NE(text.out.find("cluster: node node2, incarnation " +
+                          std::string(c.at("incarnation").as_string())),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("  outbox: 0 flushes, 0 of "), std::string::npos) << text.out;
 }
 
 }  // namespace

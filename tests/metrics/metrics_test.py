@@ -12,7 +12,12 @@ Checks (pick with --check, default all):
               traffic; assert through /api/v1/query that sum by (site) of pvcd_views_total
               equals what was sent, then run every dashboard expression and the site
               variable query and fail on an error or on no data; the rules must evaluate
-              without error and no alert may be firing.
+              without error and no alert may be firing. The Cluster row's expressions
+              (pvcd_cluster_*) are left to the next check: an embedded pvcd has none.
+  cluster     a cluster-mode pvcd counting into a real redis-server in cluster mode (one
+              master holding every slot: enough to feed every pvcd_cluster_* series; the
+              six-process cluster and its faults are tests/integration/cluster_mode_test.cpp),
+              scraped by a real Prometheus: every Cluster-row expression has data.
 
 Standard library only. Everything binds 127.0.0.1 and is stopped on exit, also on failure.
 """
@@ -169,6 +174,36 @@ class Pvcd(Process):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for d in datagrams:
                 s.sendto(d, self.addr["udp"])
+
+
+class RedisClusterOfOne(Process):
+    """One redis-server in cluster mode, owning all 16384 slots (no persistence)."""
+
+    def __init__(self, server, cli, workdir):
+        self.cli = cli
+        self.port = free_port()
+        bus = free_port()  # port + 10000 may not exist: name the bus port
+        data = os.path.join(workdir, "redis")
+        os.makedirs(data)
+        argv = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", data,
+                "--cluster-enabled", "yes", "--cluster-port", str(bus),
+                "--cluster-config-file", "nodes.conf", "--appendonly", "no", "--save", ""]
+        super().__init__("redis-server", argv, os.path.join(workdir, "redis.log"))
+        try:
+            wait_for(lambda: self.alive() and self.command("PING") == "PONG", START_TIMEOUT,
+                     "redis-server to answer PING")
+            check(self.command("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == "OK",
+                  "CLUSTER ADDSLOTSRANGE failed")
+            wait_for(lambda: "cluster_state:ok" in self.command("CLUSTER", "INFO"),
+                     START_TIMEOUT, "the one-node cluster to be ok")
+        except BaseException:
+            self.stop()
+            raise
+
+    def command(self, *args):
+        r = subprocess.run([self.cli, "-p", str(self.port), *args], capture_output=True,
+                           text=True, timeout=5)
+        return r.stdout.strip()
 
 
 class Prometheus(Process):
@@ -549,7 +584,12 @@ REQUIRED_METRICS = (
     "pvcd_views_total", "pvcd_site_views", "pvcd_hits_rejected_total",
     "pvcd_udp_receive_drops_total", "pvcd_http_requests_total",
     "pvcd_http_request_duration_seconds_bucket", "pvcd_flush_duration_seconds_bucket",
-    "pvcd_flush_errors_total", "pvcd_tracked_keys", "process_resident_memory_bytes", "up")
+    "pvcd_flush_errors_total", "pvcd_tracked_keys", "process_resident_memory_bytes", "up",
+    # The Cluster row (cluster mode; check_cluster feeds it).
+    "pvcd_cluster_outbox_flushes", "pvcd_cluster_outbox_oldest_age_seconds",
+    "pvcd_cluster_ship_errors_total", "pvcd_cluster_ship_duplicates_total",
+    "pvcd_cluster_ship_gaps_total", "pvcd_cluster_redirects_total",
+    "pvcd_cluster_read_cache_total", "pvcd_cluster_shipped_keys_total")
 
 
 def load_dashboard(grafana_dir):
@@ -706,7 +746,7 @@ def check_prometheus(args, workdir):
               f"site variable values {doc}, want {sorted(SITES)}")
         log(f"ok: site variable lists {sorted(doc['data'])}")
 
-        check_panels(prom, dash)
+        check_panels(prom, dash, cluster=False)
         check_rules(prom)
     except TestFailure:
         for p in (pvcd, prom):
@@ -718,8 +758,49 @@ def check_prometheus(args, workdir):
     check(all(c == 0 for c in codes.values()), f"exit codes {codes}")
 
 
-def check_panels(prom, dash):
-    exprs = list(panel_exprs(dash))
+def check_cluster(args, workdir):
+    dash = load_dashboard(args.grafana_dir)
+    rules = os.path.join(args.grafana_dir, "pvcd-rules.yml")
+    redis = pvcd = prom = None
+    try:
+        redis = RedisClusterOfOne(args.redis_server, args.redis_cli, workdir)
+        pvcd = Pvcd(args.pvcd, workdir, extra=(
+            "--redis-cluster", f"127.0.0.1:{redis.port}", "--redis-wait-replicas", "0",
+            "--node-name", "metrics-node"))
+        prom = Prometheus(args.prometheus, workdir, pvcd.addr["admin"], rules)
+        wait_for(lambda: prom.query('up{job="pvcd"} == 1')[0], START_TIMEOUT,
+                 "Prometheus's first successful scrape of pvcd")
+        article = urllib.parse.quote("/gioi-thieu/so-noi-vu", safe="")  # "Giới thiệu" as a slug
+
+        def traffic():
+            """A hit and a read on every site: shipping, and reads through the cache."""
+            for site in SITES:
+                status, _, _ = pvcd.request("http", "GET", f"/hit?s={site}&a={article}")
+                check(status == 204, f"hit on {site} answered {status}")
+                status, _, _ = pvcd.request("http", "GET", f"/api/v1/views?s={site}&a={article}")
+                check(status in (200, 503), f"read of {site} answered {status}")
+        traffic()
+        check_panels(prom, dash, cluster=True, poke=traffic)
+        m = parse_exposition(pvcd.metrics_text())
+        check(m.value("pvcd_cluster_node_info", node="metrics-node") == 1,
+              "pvcd_cluster_node_info{node=\"metrics-node\"} is not 1")
+        check((m.value("pvcd_cluster_shipped_keys_total") or 0) > 0, "no key shipped")
+        log("ok: the cluster-mode pvcd shipped keys and fed every Cluster panel")
+    except TestFailure:
+        for p in (redis, pvcd, prom):
+            if p is not None:
+                log(f"--- {p.name} log (tail) ---\n{p.tail()}")
+        raise
+    finally:
+        codes = {p.name: p.stop() for p in (prom, pvcd, redis) if p is not None}
+    check(all(c == 0 for c in codes.values()), f"exit codes {codes}")
+
+
+def check_panels(prom, dash, cluster, poke=None):
+    """Every expression of the dashboard returns data: those of the Cluster row (pvcd_cluster_*)
+    when `cluster`, the others otherwise. `poke` runs between polls (traffic that keeps the
+    rates above 0)."""
+    exprs = [e for e in panel_exprs(dash) if ("pvcd_cluster_" in e[2]) == cluster]
     check(exprs, "the dashboard has no expressions")
     # All sites (the All option's ".*") and a multi-value selection as Grafana formats it.
     variants = [".*", "(" + "|".join(SITES[:2]) + ")"]
@@ -744,9 +825,13 @@ def check_panels(prom, dash):
             if time.monotonic() > deadline:
                 raise TestFailure("no data after %ss for:\n%s" % (PANEL_TIMEOUT, "\n".join(
                     f"panel {t!r} {r} (site={s}): {why[(t, r, s)]}" for t, r, _, s in pending)))
+            if poke:
+                poke()
             time.sleep(0.5)
     log(f"ok: all {len(exprs)} dashboard expressions return data ($site as "
         f"{' and '.join(variants)})")
+    if cluster:
+        return
 
     # Data is not enough for the main panel: it must show the traffic, for every site.
     views_rate = [e for _, _, e in exprs if "rate(pvcd_views_total" in e]
@@ -798,7 +883,7 @@ def check_rules(prom):
 
 
 CHECKS = {"exposition": check_exposition, "dashboard": check_dashboard,
-          "prometheus": check_prometheus}
+          "prometheus": check_prometheus, "cluster": check_cluster}
 
 
 def main():
@@ -807,6 +892,8 @@ def main():
     ap.add_argument("--pvcd", required=True, help="the pvcd binary")
     ap.add_argument("--promtool", default=shutil.which("promtool") or "promtool")
     ap.add_argument("--prometheus", default=shutil.which("prometheus") or "prometheus")
+    ap.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server")
+    ap.add_argument("--redis-cli", default=shutil.which("redis-cli") or "redis-cli")
     ap.add_argument("--grafana-dir", default=os.path.normpath(os.path.join(HERE, "..", "..",
                                                                            "grafana")))
     ap.add_argument("--check", choices=sorted(CHECKS), action="append",
