@@ -80,6 +80,7 @@ std::unique_ptr<cluster_mode> cluster_mode::open(const config& cfg, store& db,
   read_options.max_attempts = 3;
   m->reader_ = std::make_unique<cluster_reader>(
       read_options, table, std::chrono::duration_cast<std::chrono::seconds>(cfg.online_window));
+  m->reader_->set_unsent(m->outbox_.get());
   spdlog::info("event=cluster_mode node={} incarnation={} seeds={} outbox_flushes={}",
                m->node_name_, m->outbox_->incarnation(), cfg.redis_cluster.size(),
                m->outbox_->depth());

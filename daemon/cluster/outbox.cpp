@@ -75,6 +75,8 @@ std::unique_ptr<outbox> outbox::open(store& db, std::uint64_t max_bytes, std::st
       },
       false);
   if (!error.empty()) return nullptr;
+  // A previous run's flushes are not in the unsent figures: they ship first.
+  if (!box->waiting_.empty()) box->sent_up_to_ = box->waiting_.back().seq;
   return box;
 }
 
@@ -89,6 +91,12 @@ std::string outbox::add(std::span<const delta_table* const> tables, const visits
   put_le64(value, static_cast<std::uint64_t>(now));
   value += encode_outbox_entry(tables, visits);
   proposed_ = {seq, now, value.size()};
+  proposed_rows_.clear();
+  for (const delta_table* t : tables) {
+    t->for_each([&](std::string_view site, std::string_view article, std::uint64_t views) {
+      proposed_rows_.push_back({std::string(site), std::string(article), t->day(), views});
+    });
+  }
   out.put.emplace_back(entry_key(seq), std::move(value));
   return {};
 }
@@ -98,6 +106,59 @@ void outbox::added(std::uint64_t seq, bool ok) {
   std::lock_guard lock(mutex_);
   waiting_.push_back(proposed_);
   bytes_ += proposed_.bytes;
+  for (const row& r : proposed_rows_) {
+    unsent_sites_[r.site][r.day] += r.views;
+    std::string key = r.site;
+    key += '\0';
+    key += r.article;
+    unsent_articles_[key][r.day] += r.views;
+  }
+  proposed_rows_.clear();
+}
+
+void outbox::sending(std::uint64_t seq,
+                     const std::map<std::string, site_part, std::less<>>& parts) {
+  std::lock_guard lock(mutex_);
+  if (seq <= sent_up_to_) return;  // taken out already (a retry)
+  sent_up_to_ = seq;
+  auto take = [](std::map<std::string, by_day, std::less<>>& m, const std::string& key,
+                 day_number day, std::uint64_t views) {
+    auto it = m.find(key);
+    if (it == m.end()) return;
+    auto d = it->second.find(day);
+    if (d == it->second.end()) return;
+    d->second -= std::min(d->second, views);
+    if (d->second == 0) it->second.erase(d);
+    if (it->second.empty()) m.erase(it);
+  };
+  for (const auto& [site, part] : parts) {
+    for (const auto& d : part.days) {
+      take(unsent_sites_, site, d.day, d.site_views);
+      for (const auto& [article, views] : d.articles)
+        take(unsent_articles_, site + '\0' + article, d.day, views);
+    }
+  }
+}
+
+std::uint64_t outbox::unsent(const count_ref& ref) const {
+  std::lock_guard lock(mutex_);
+  const std::map<std::string, by_day, std::less<>>& m =
+      ref.article.empty() ? unsent_sites_ : unsent_articles_;
+  std::string key(ref.site);
+  if (!ref.article.empty()) {
+    key += '\0';
+    key += ref.article;
+  }
+  auto it = m.find(key);
+  if (it == m.end()) return 0;
+  std::uint64_t sum = 0;
+  for (const auto& [day, views] : it->second) {
+    if (ref.period == count_period::all || (ref.period == count_period::day && day == ref.day) ||
+        (ref.period == count_period::month && month_of(day) == month_of(ref.day))) {
+      sum += views;
+    }
+  }
+  return sum;
 }
 
 bool outbox::oldest(entry& out, std::string& error) const {

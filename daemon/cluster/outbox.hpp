@@ -20,12 +20,16 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/delta_table.hpp"
+#include "core/figures.hpp"
+#include "core/outbox_entry.hpp"
 #include "core/visitor_batch.hpp"
 #include "core/widget_keys.hpp"
 
@@ -56,6 +60,14 @@ class outbox {
   // Drops a shipped flush (the oldest).
   std::string remove(std::uint64_t seq);
 
+  // The views of flushes the shipper has not sent yet (they cannot be in
+  // any read of the cluster), for reads to add to the cluster's figures:
+  // never more than the node counted, and nothing the cluster may have.
+  // Flushes left by a previous run are not in it (they ship first).
+  std::uint64_t unsent(const count_ref& ref) const;
+  // The shipper, before it first sends flush `seq` (`parts`: its rows).
+  void sending(std::uint64_t seq, const std::map<std::string, site_part, std::less<>>& parts);
+
   const std::string& incarnation() const noexcept { return incarnation_; }
   std::uint64_t depth() const;
   std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
@@ -78,6 +90,17 @@ class outbox {
   mutable std::mutex mutex_;
   std::deque<waiting> waiting_;  // in seq order
   waiting proposed_{};           // add()'s entry until added() says whether it landed
+  struct row {
+    std::string site, article;
+    day_number day;
+    std::uint64_t views;
+  };
+  std::vector<row> proposed_rows_;  // its rows, for `unsent`
+  // Unsent views by site and day, and by site 0x00 article and day.
+  using by_day = std::map<day_number, std::uint64_t>;
+  std::map<std::string, by_day, std::less<>> unsent_sites_;
+  std::map<std::string, by_day, std::less<>> unsent_articles_;
+  std::uint64_t sent_up_to_ = 0;  // the last flush sending() took out
   std::atomic<std::uint64_t> bytes_{0};
 };
 

@@ -151,6 +151,7 @@ std::string shipper::ship_once(bool& shipped) {
     stats_.gaps.fetch_add(1, std::memory_order_relaxed);
     return box_.remove(e.seq);
   }
+  box_.sending(e.seq, parts);  // from now on reads may find it in the cluster
 
   // New sites join the list every node reads (SADD is idempotent).
   command add_sites = {"SADD", std::string(cluster_keys::sites)};

@@ -98,6 +98,10 @@ std::string cluster_reader::counts(std::span<const count_ref> refs,
     return std::string(warming);
   }
   hits_.fetch_add(1, std::memory_order_relaxed);
+  if (unsent_) {
+    for (std::size_t i = 0; i < refs.size(); ++i)
+      out[i] += unsent_->unsent(refs[i]);
+  }
   return {};
 }
 

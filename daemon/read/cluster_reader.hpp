@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "cluster/cluster_client.hpp"
+#include "cluster/outbox.hpp"
 #include "read/reader.hpp"
 
 namespace pvc {
@@ -42,6 +43,11 @@ class cluster_reader final : public reader {
                  std::chrono::seconds online_window,
                  std::chrono::seconds keep_asked = std::chrono::seconds(300));
   ~cluster_reader() override;
+
+  // This node's flushes not sent yet, added to every count read (so a
+  // node's own views show without waiting for the shipper, and during an
+  // outage). Set before start().
+  void set_unsent(const outbox* box) { unsent_ = box; }
 
   void start();
   void stop();
@@ -105,6 +111,7 @@ class cluster_reader final : public reader {
   static std::string title_of(const cluster::redis_reply& r);
 
   const counter_table& table_;
+  const outbox* unsent_ = nullptr;
   const std::int64_t online_minutes_;
   const std::chrono::seconds keep_asked_;
   cluster::cluster_client refresh_client_;  // the refresher thread's

@@ -104,5 +104,41 @@ TEST_F(OutboxTest, AFullOutboxRefusesTheFlushAndTheStoreKeepsNothingOfIt) {
   EXPECT_EQ(box_->depth(), 1u);
 }
 
+TEST_F(OutboxTest, UnsentViewsCountUntilTheShipperTakesTheirFlush) {
+  const day_number dec7 = 20794;
+  ASSERT_EQ(flush(1, "/tin-tức/bài-1", 3), "");
+  ASSERT_EQ(flush(2, "/tin-tức/bài-1", 2), "");
+  const count_ref site_all{"soctrang.gov.vn", {}, count_period::all, 0};
+  const count_ref article_day{"soctrang.gov.vn", "/tin-tức/bài-1", count_period::day, dec7};
+  const count_ref article_month{"soctrang.gov.vn", "/tin-tức/bài-1", count_period::month, dec7};
+  const count_ref other_day{"soctrang.gov.vn", "/tin-tức/bài-1", count_period::day, dec7 + 1};
+  EXPECT_EQ(box_->unsent(site_all), 5u);
+  EXPECT_EQ(box_->unsent(article_day), 5u);
+  EXPECT_EQ(box_->unsent(article_month), 5u);
+  EXPECT_EQ(box_->unsent(other_day), 0u);
+  // The shipper takes flush 1 (and again, on a retry: taken out once).
+  outbox::entry e;
+  std::string error;
+  ASSERT_TRUE(box_->oldest(e, error));
+  std::map<std::string, site_part, std::less<>> parts;
+  ASSERT_TRUE(decode_outbox_entry(e.flush, parts));
+  box_->sending(e.seq, parts);
+  box_->sending(e.seq, parts);
+  EXPECT_EQ(box_->unsent(site_all), 2u);
+  EXPECT_EQ(box_->unsent(article_day), 2u);
+  // A flush that failed to land is not counted.
+  delta_table t;
+  t.reset(dec7);
+  t.add("soctrang.gov.vn", "/x", 9);
+  const delta_table* tables[] = {&t};
+  key_writes extra;
+  ASSERT_EQ(box_->add(tables, {}, 3, extra), "");
+  box_->added(3, false);
+  EXPECT_EQ(box_->unsent(site_all), 2u);
+  // A restart's leftovers ship before anything new: not in the unsent figures.
+  reopen();
+  EXPECT_EQ(box_->unsent(site_all), 0u);
+}
+
 }  // namespace
 }  // namespace pvc
