@@ -136,35 +136,35 @@ std::shared_ptr<const top_list> cluster_reader::cached_top(std::string_view site
   return l.list;
 }
 
-top_list cluster_reader::read_top(cluster::cluster_client& client, std::string_view site,
-                                  top_period period, std::size_t n, cluster::read_from from) const {
-  top_list out;
-  const day_number day = today();
-  out.from = first_day_of(period, day);
-  out.to = day;
+cluster::command cluster_reader::top_command(std::string_view site, top_period period,
+                                             std::size_t n, day_number day) {
   // Redis orders equal scores by member, descending; ask for one more than
   // needed so ranks_before decides the last place's ties among those read.
   const std::string stop = std::to_string(n);
-  cluster::command cmd;
   switch (period) {
     case top_period::day:
-      cmd = {"ZREVRANGE", cluster_keys::day_articles(site, day), "0", stop, "WITHSCORES"};
-      break;
+      return {"ZREVRANGE", cluster_keys::day_articles(site, day), "0", stop, "WITHSCORES"};
     case top_period::month:
-      cmd = {"ZREVRANGE", cluster_keys::month_articles(site, day), "0", stop, "WITHSCORES"};
-      break;
+      return {"ZREVRANGE", cluster_keys::month_articles(site, day), "0", stop, "WITHSCORES"};
     case top_period::all:
-      cmd = {"ZREVRANGE", cluster_keys::articles(site), "0", stop, "WITHSCORES"};
-      break;
-    case top_period::week:
+      return {"ZREVRANGE", cluster_keys::articles(site), "0", stop, "WITHSCORES"};
+    case top_period::week: {
       // The union of the seven days, summed by Redis on the site's node.
-      cmd = {"ZUNION", "7"};
+      cluster::command cmd = {"ZUNION", "7"};
       for (day_number d = day - 6; d <= day; ++d)
         cmd.push_back(cluster_keys::day_articles(site, d));
       cmd.push_back("WITHSCORES");
-      break;
+      return cmd;
+    }
   }
-  const cluster::call_result r = client.run(cluster_keys::total(site), cmd, from);
+  return {};
+}
+
+top_list cluster_reader::top_from(const cluster::call_result& r, top_period period, std::size_t n,
+                                  day_number day) {
+  top_list out;
+  out.from = first_day_of(period, day);
+  out.to = day;
   if (!r.ok()) {
     out.error = r.error;
     return out;
@@ -182,7 +182,10 @@ top_list cluster_reader::read_top(cluster::cluster_client& client, std::string_v
 
 top_list cluster_reader::top(std::string_view site, top_period period, std::size_t n) {
   std::lock_guard lock(direct_mutex_);
-  top_list out = read_top(direct_client_, site, period, n, cluster::read_from::master);
+  const day_number day = today();
+  top_list out =
+      top_from(direct_client_.run(cluster_keys::total(site), top_command(site, period, n, day)),
+               period, n, day);
   if (!out.error.empty() || out.articles.empty()) return out;
   const std::string key = cluster_keys::titles(site);
   cluster::command hmget = {"HMGET", key};
@@ -298,6 +301,12 @@ void cluster_reader::refresh() {
     const std::string key = cluster_keys::titles(site);
     cmds.push_back({key, {"HGET", key, article}, from});
   }
+  const std::size_t first_list = cmds.size();
+  for (const list_key& k : lists) {
+    cmds.push_back(
+        {cluster_keys::total(k.site), top_command(k.site, k.period, top_cached_length, day), from});
+  }
+  // Everything in one pipelined round trip per Redis node.
   const std::vector<cluster::call_result> got = refresh_client_.run_many(cmds);
   bool all_ok = true;
   std::vector<std::string> names;
@@ -309,13 +318,13 @@ void cluster_reader::refresh() {
     all_ok = false;
   }
   std::vector<std::pair<list_key, top_list>> tops;
-  for (const list_key& k : lists) {
-    top_list t = read_top(refresh_client_, k.site, k.period, top_cached_length, from);
+  for (std::size_t i = 0; i < lists.size(); ++i) {
+    top_list t = top_from(got[first_list + i], lists[i].period, top_cached_length, day);
     if (!t.error.empty()) {
       all_ok = false;
       continue;
     }
-    tops.emplace_back(k, std::move(t));
+    tops.emplace_back(lists[i], std::move(t));
   }
   std::lock_guard lock(mutex_);
   if (got[0].ok() && !got[0].reply.is_error()) sites_ = std::move(names);

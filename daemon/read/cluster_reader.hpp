@@ -100,8 +100,10 @@ class cluster_reader final : public reader {
   };
 
   static count_source source_of(const count_ref& ref);
-  top_list read_top(cluster::cluster_client& client, std::string_view site, top_period period,
-                    std::size_t n, cluster::read_from from) const;
+  static cluster::command top_command(std::string_view site, top_period period, std::size_t n,
+                                      day_number day);
+  static top_list top_from(const cluster::call_result& r, top_period period, std::size_t n,
+                           day_number day);
   void run_refresher();
   // Titles of a list's articles from the cache (asking for those missing);
   // under mutex_.
