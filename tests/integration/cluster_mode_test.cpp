@@ -186,6 +186,17 @@ TEST_F(ClusterMode, ThreeNodesCountExactlyAndEveryNodeAnswersTheClusterWideFigur
   }));
   EXPECT_EQ(top.body, "[{\"id\":\"/tin-tức/bài-3\",\"views\":" +
                           std::to_string(expected_[sites[0]][article_id(3)]) + "}]");
+  // pvctl on any node: the cluster's figures.
+  const std::string admin0 = "http://127.0.0.1:" + std::to_string(nodes_[0]->ports().admin);
+  const command_result total =
+      run_command({pvctl_binary(), "--server", admin0, "total", "--site", sites[1]});
+  ASSERT_TRUE(total.status.ok()) << total.err;
+  EXPECT_EQ(total.out, std::to_string(expected_total(sites[1])) + "\n");
+  const command_result pvctl_top = run_command({pvctl_binary(), "--server", admin0, "top", "--site",
+                                                sites[0], "--period", "all", "-n", "1"});
+  ASSERT_TRUE(pvctl_top.status.ok()) << pvctl_top.err;
+  EXPECT_EQ(pvctl_top.out.substr(0, pvctl_top.out.find('\n')),
+            "1\t" + std::to_string(expected_[sites[0]][article_id(3)]) + "\t/tin-tức/bài-3");
 }
 
 TEST_F(ClusterMode, ARedisMasterKilledWhileCountingLosesNothingAndCountsNothingTwice) {
