@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <filesystem>
 #include <random>
@@ -290,6 +291,56 @@ void BM_count_hot_article_datagrams(benchmark::State& state) {
   count_datagrams(state, datagrams);
 }
 BENCHMARK(BM_count_hot_article_datagrams)->Threads(1)->Threads(2)->UseRealTime();
+
+// The hand-written counter table against boost::unordered_flat_map (Boost's
+// open-addressing map) on the same Zipf lines, one line per call, both
+// behind the same parser, one thread: what the table's own layout is worth.
+// The map does less than the table (one count per key; no day, transport or
+// per-site figures), so its rate is an upper bound for a map-based table.
+const std::vector<std::string>& zipf_lines_over(std::int64_t articles) {
+  static const auto lines_100k = zipf_lines(100'000, 1 << 20);
+  return articles == 100'000 ? lines_100k : zipf_1M_lines();
+}
+
+void BM_table_vs_map_counter_table(benchmark::State& state) {
+  count_lines(state, zipf_lines_over(state.range(0)));
+}
+BENCHMARK(BM_table_vs_map_counter_table)->Arg(100'000)->Arg(1'000'000)->UseRealTime();
+
+// Heterogeneous lookup: a hit already counted allocates nothing, as in the table.
+struct string_key_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+struct string_key_equal {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+
+void BM_table_vs_map_boost_flat_map(benchmark::State& state) {
+  const std::vector<std::string>& lines = zipf_lines_over(state.range(0));
+  boost::unordered_flat_map<std::string, std::uint64_t, string_key_hash, string_key_equal> counts;
+  pvc::hit_scratch scratch;
+  std::string key;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto r = pvc::parse_udp_line(lines[i], scratch);
+    key.assign(r.value.site).push_back('\0');
+    key.append(r.value.article);
+    if (auto it = counts.find(std::string_view(key)); it != counts.end())
+      it->second += r.value.count;
+    else
+      counts.emplace(key, r.value.count);
+    if (++i == lines.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["hits_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["keys"] = static_cast<double>(counts.size());
+}
+BENCHMARK(BM_table_vs_map_boost_flat_map)->Arg(100'000)->Arg(1'000'000)->UseRealTime();
 
 // Drain 1M dirty keys from a shard and write them to RocksDB in one batch.
 void BM_flush_1M_keys(benchmark::State& state) {

@@ -3,6 +3,7 @@
 //   pvload udp  --target 127.0.0.1:8080 [--lines-per-datagram 1 | --datagram-bytes 1400]
 //   pvload http --target 127.0.0.1:8080 --connections 64
 //   common: --sites S --articles N --zipf 1.0 --rate HITS_PER_S (0 = as fast as possible)
+//           --article-format "/tin-tuc/bai-{}.html"
 //           --seconds T --max-hits M --threads K --seed X
 //
 // Ids are drawn from Zipf(N, s) for articles and uniformly over sites. It
@@ -63,6 +64,9 @@ struct options {
   std::string expect_file;
   std::string progress_file;
   std::string site_prefix = "site";
+  // Article N's id is this with "{}" replaced by N (the compare bench sends
+  // the portals' own shape, "/tin-tuc/bai-{}.html").
+  std::string article_format = "/news/2026/article-{}";
   bool sequential = false;        // every article once, in order (memory per key)
   unsigned sequential_sites = 1;  // --sequential keys dealt round-robin over this many sites
 };
@@ -76,8 +80,10 @@ struct results {
   std::map<std::pair<unsigned, unsigned>, std::uint64_t> expected;  // (site, article) -> acked
 };
 
-std::string article_name(unsigned a) {
-  return "/news/2026/article-" + std::to_string(a);
+std::string article_name(const options& o, unsigned a) {
+  const auto at = o.article_format.find("{}");
+  if (at == std::string::npos) return o.article_format + std::to_string(a);
+  return o.article_format.substr(0, at) + std::to_string(a) + o.article_format.substr(at + 2);
 }
 
 // Pre-drawn (site, article) pairs, cycled through: drawing costs nothing at send time.
@@ -104,7 +110,7 @@ struct id_stream {
   std::vector<std::string> lines;
   std::string seq_line;
   static std::string udp_line(const options& o, unsigned s, unsigned a) {
-    return o.site_prefix + std::to_string(s) + " " + article_name(a) + "\n";
+    return o.site_prefix + std::to_string(s) + " " + article_name(o, a) + "\n";
   }
   // next(), and its line "SITE ARTICLE\n" (valid until the next call).
   std::pair<unsigned, unsigned> next_line(const options& o, std::string_view& line) {
@@ -260,7 +266,7 @@ void http_connection(const options& o, results& r, const pvc::endpoint& e, unsig
     if (o.max_hits && r.sent.fetch_add(1) >= o.max_hits) break;
     if (!o.max_hits) r.sent.fetch_add(1);
     auto [s, a] = ids.next();
-    req = "GET /hit?s=" + o.site_prefix + std::to_string(s) + "&a=" + article_name(a) +
+    req = "GET /hit?s=" + o.site_prefix + std::to_string(s) + "&a=" + article_name(o, a) +
           " HTTP/1.1\r\nHost: pvcd\r\n\r\n";
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
       r.errors.fetch_add(1);
@@ -320,6 +326,8 @@ int main(int argc, char** argv) {
     c->add_option("--max-hits", o.max_hits, "stop after this many hits (0 = no limit)");
     c->add_option("--seed", o.seed, "random seed");
     c->add_option("--site-prefix", o.site_prefix, "site ids are PREFIX0, PREFIX1, ...");
+    c->add_option("--article-format", o.article_format,
+                  "article ids: this with {} replaced by the article's number");
     c->add_option("--expect", o.expect_file, "write 'site article count' of what was acknowledged");
     c->add_option("--progress", o.progress_file,
                   "write 'MONOTONIC_NS SENT ACKED' samples taken every 5 ms");
@@ -414,7 +422,7 @@ int main(int argc, char** argv) {
   if (!o.expect_file.empty()) {
     std::ofstream out(o.expect_file);
     for (auto& [k, v] : r.expected) {
-      out << o.site_prefix << k.first << ' ' << article_name(k.second) << ' ' << v << '\n';
+      out << o.site_prefix << k.first << ' ' << article_name(o, k.second) << ' ' << v << '\n';
     }
   }
   return r.errors.load() == 0 ? 0 : 1;
