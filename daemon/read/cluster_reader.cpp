@@ -35,8 +35,18 @@ cluster_reader::cluster_reader(cluster::client_options options, const counter_ta
       online_minutes_(std::max<std::int64_t>(1, (online_window.count() + 59) / 60)),
       keep_asked_(keep_asked),
       refresh_client_(options),
-      direct_client_(std::move(options)),
+      direct_client_(direct_options(std::move(options))),
       last_good_refresh_(clock::now()) {}
+
+// pvctl top reads the cluster on the admin route's I/O thread, which also
+// serves hits: bounded to two short attempts, so an unreachable cluster
+// holds that thread at most about half a second.
+cluster::client_options cluster_reader::direct_options(cluster::client_options o) {
+  o.max_attempts = 2;
+  o.connect_timeout = std::min(o.connect_timeout, std::chrono::milliseconds(200));
+  o.command_timeout = std::min(o.command_timeout, std::chrono::milliseconds(200));
+  return o;
+}
 
 cluster_reader::~cluster_reader() {
   stop();

@@ -12,7 +12,8 @@
 //       `keep_asked` (one pipelined round trip per Redis node; replicas when
 //       configured), and the list of sites.
 //   top (exact, pvctl top)
-//       read from the cluster on the caller's thread (the admin API's).
+//       read from the cluster on the caller's thread (the admin API's, an
+//       I/O thread: two attempts of 200 ms at most).
 //
 // A read shows what the shippers have applied: flush interval + shipping +
 // at most one refresh (1 s) behind the hits. While the cluster cannot be
@@ -100,6 +101,7 @@ class cluster_reader final : public reader {
   };
 
   static count_source source_of(const count_ref& ref);
+  static cluster::client_options direct_options(cluster::client_options o);
   static cluster::command top_command(std::string_view site, top_period period, std::size_t n,
                                       day_number day);
   static top_list top_from(const cluster::call_result& r, top_period period, std::size_t n,
