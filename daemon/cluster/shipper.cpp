@@ -16,11 +16,6 @@ namespace {
 using cluster::command;
 using cluster::keyed_command;
 
-double unix_now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 // FCALL pvcd_apply for one site's part of flush `seq` (the argument layout
 // is the function's, pvcd_functions.lua).
 command apply_call(std::string_view node, std::uint64_t seq, std::uint64_t prev,
@@ -209,7 +204,6 @@ std::string shipper::ship_once(bool& shipped) {
       if (verdict == "dup") {
         stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
       } else {
-        stats_.site_parts.fetch_add(1, std::memory_order_relaxed);
         for (const auto& d : parts.find(site)->second.days)
           stats_.keys.fetch_add(d.articles.size(), std::memory_order_relaxed);
       }
@@ -257,7 +251,6 @@ std::string shipper::ship_once(bool& shipped) {
   if (std::string r = box_.remove(e.seq); !r.empty()) return r;
   shipped = true;
   stats_.flushes.fetch_add(1, std::memory_order_relaxed);
-  stats_.last_success_unix.store(unix_now(), std::memory_order_relaxed);
   return {};
 }
 

@@ -52,13 +52,11 @@ struct shipper_options {
 
 struct shipper_stats {
   std::atomic<std::uint64_t> flushes{0};     // flushes shipped and acknowledged
-  std::atomic<std::uint64_t> site_parts{0};  // function calls that applied
   std::atomic<std::uint64_t> keys{0};        // (day, article) counts shipped
   std::atomic<std::uint64_t> duplicates{0};  // site parts the cluster had already
   std::atomic<std::uint64_t> gaps{0};        // site parts after flushes the cluster lost
   std::atomic<std::uint64_t> errors{0};      // failed attempts
   std::atomic<bool> failing{false};          // since the last failed attempt, until a success
-  std::atomic<double> last_success_unix{0};
 };
 
 class shipper {

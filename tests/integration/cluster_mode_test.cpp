@@ -590,5 +590,32 @@ TEST_F(ClusterMode, PvctlStatsShowsTheNodesClusterBlockWithItsOutboxDrained) {
   EXPECT_NE(text.out.find("  outbox: 0 flushes, 0 of "), std::string::npos) << text.out;
 }
 
+TEST_F(ClusterMode, FlushesTheClusterLostAreAGapCountedOnceNotResent) {
+  // The cluster "loses" this node's last flushes of a site (a failover to a
+  // replica without them, or a restored backup): the site's marker goes
+  // back. The node's next flush of the site is answered "gap"; it is
+  // logged, counted, and applied after the marker; nothing is applied twice.
+  start_node(0);
+  hits(60);
+  ASSERT_TRUE(every_node_exact());
+  hits(60);
+  ASSERT_TRUE(every_node_exact());
+  const http_reply stats = http_once(nodes_[0]->ports().admin, "GET", "/admin/v1/stats");
+  const std::string incarnation(
+      boost::json::parse(stats.body).at("cluster").at("incarnation").as_string());
+  const std::string markers = cluster_keys::markers(sites[0]);
+  const auto owner = redis_.master_of_slot(cluster::key_slot(markers));
+  ASSERT_TRUE(owner);
+  ASSERT_GT(redis_.cli_integer(*owner, {"HGET", markers, incarnation}), 1);
+  redis_.cli(*owner, {"HSET", markers, incarnation, "1"});
+  hits(60);
+  EXPECT_TRUE(every_node_exact());
+  EXPECT_EQ(redis_total(sites[0]), static_cast<long long>(expected_total(sites[0])));
+  const auto gaps = scrape(nodes_[0]->ports().admin, "pvcd_cluster_ship_gaps_total");
+  ASSERT_TRUE(gaps);
+  EXPECT_GE(*gaps, 1);
+  EXPECT_NE(nodes_[0]->log_text().find("event=cluster_gap"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pvc::test

@@ -159,5 +159,27 @@ TEST_F(startup_test, PortsInUseByAnotherPvcd) {
   EXPECT_TRUE(s.ok()) << s.describe();
 }
 
+TEST_F(startup_test, RedisClusterSeedThatIsNotHostPort) {
+  expect_start_failure(args({"--redis-cluster", "127.0.0.1:7000,redis-a"}),
+                       {"redis_cluster", "redis-a", "HOST:PORT"});
+}
+
+TEST_F(startup_test, RedisPasswordFileThatCannotBeRead) {
+  // Found when cluster mode opens (after the store): the start fails with
+  // one line naming the file, before anything listens.
+  const auto missing = dir_.path() / "no-such-password";
+  const command_result r = run_command(
+      args({"--redis-cluster", "127.0.0.1:1", "--redis-password-file", missing.string()}), quick);
+  ASSERT_EQ(r.spawn_error, "");
+  ASSERT_FALSE(r.status.timed_out) << r.err;
+  EXPECT_NE(r.status.code, 0) << r.err;
+  const std::vector<std::string> messages = message_lines(r.err);
+  ASSERT_EQ(messages.size(), 1u) << r.err;
+  EXPECT_NE(messages[0].find("redis_password_file: cannot read " + missing.string()),
+            std::string::npos)
+      << messages[0];
+  EXPECT_EQ(r.err.find("event=listening"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace pvc::test
