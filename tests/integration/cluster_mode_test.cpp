@@ -617,5 +617,42 @@ TEST_F(ClusterMode, FlushesTheClusterLostAreAGapCountedOnceNotResent) {
   EXPECT_NE(nodes_[0]->log_text().find("event=cluster_gap"), std::string::npos);
 }
 
+TEST_F(ClusterMode, ARestartedNodeResendingAnOlderTitleDoesNotUndoANewerOne) {
+  start_node(0);
+  start_node(1);
+  hits(20);
+  ASSERT_TRUE(every_node_exact());
+  auto set_title = [&](std::size_t node, const std::string& title, int article = 1) {
+    const http_reply r =
+        http_once(nodes_[node]->ports().admin, "POST",
+                  "/admin/v1/title?s=" + sites[0] + "&a=" + pct(article_id(article)) +
+                      "&title=" + pct(title) + "&reason=test");
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  const std::string key = cluster_keys::titles(sites[0]);
+  auto in_cluster = [&](const std::vector<std::string>& args) {
+    const auto owner = redis_.master_of_slot(cluster::key_slot(key));
+    return owner ? redis_.cli(*owner, args) : std::string();
+  };
+  auto cluster_title = [&](int article = 1) {
+    return in_cluster({"HGET", key, article_id(article)});
+  };
+  set_title(0, "Chỉ nút 0", 2);
+  set_title(0, "Tin cũ");
+  ASSERT_TRUE(wait_until([&] { return cluster_title().ends_with(" Tin cũ"); }, 10s));
+  std::this_thread::sleep_for(1100ms);  // the newer change is a later second
+  set_title(1, "Tin mới");
+  ASSERT_TRUE(wait_until([&] { return cluster_title().ends_with(" Tin mới"); }, 10s));
+  // Node 0 restarts and sends every title it holds again: one the cluster
+  // lost comes back, its older one loses.
+  ASSERT_TRUE(wait_until([&] { return cluster_title(2).ends_with(" Chỉ nút 0"); }, 10s));
+  in_cluster({"HDEL", key, article_id(2)});
+  nodes_[0]->stop();
+  start_node(0);
+  EXPECT_TRUE(wait_until([&] { return cluster_title(2).ends_with(" Chỉ nút 0"); }, 10s))
+      << "node 0 did not send its titles again";
+  EXPECT_TRUE(cluster_title().ends_with(" Tin mới")) << cluster_title();
+}
+
 }  // namespace
 }  // namespace pvc::test
