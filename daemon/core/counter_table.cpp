@@ -37,16 +37,14 @@ std::size_t counter_shard::record_up_to_max_batch(std::span<const hit> hits, tra
   // in the table are reused while the next hit's site is the same (a
   // compare costs less).
   std::string_view site = hits[0].site;
-  std::uint64_t site_hash = table.site_hash(site);
-  std::uint32_t site_number = table.find_site(site);
+  delta_table::site_entry site_entry = table.find_site_entry(site);
   for (std::size_t i = 0; i < hits.size(); ++i) {
     if (!same_id(hits[i].site, site)) [[unlikely]] {
       site = hits[i].site;
-      site_hash = table.site_hash(site);
-      site_number = table.find_site(site);
+      site_entry = table.find_site_entry(site);
     }
-    hashes[i] = delta_table::key_hash_in_site(site_hash, hits[i].article);
-    site_numbers[i] = site_number;
+    hashes[i] = delta_table::key_hash_in_site(site_entry.hash, hits[i].article);
+    site_numbers[i] = site_entry.number;
     table.prefetch_slot(hashes[i]);
   }
   if (hits.size() > 1) {

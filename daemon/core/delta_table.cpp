@@ -102,7 +102,7 @@ void delta_table::reset(std::int32_t day) {
     site_names_.clear();
     site_numbers_.clear();
     site_bytes_ = 0;
-    last_site_ = no_site;
+    recent_sites_ = {};
   }
   size_ = 0;
   total_ = 0;

@@ -13,6 +13,7 @@
 // interval: a hit for a key already present costs a hash, a probe and an add.
 //
 // Not thread-safe: one thread writes it; it is handed to the flusher whole.
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -110,14 +111,26 @@ class delta_table {
   // The number this table gives `site`, or no_site when it has not numbered
   // it (then it holds no key of it).
   static constexpr std::uint32_t no_site = ~std::uint32_t{0};
-  // The last site found is checked first: one hit per call (HTTP) mostly
-  // names the same site as the call before.
-  std::uint32_t find_site(std::string_view site) {
-    if (last_site_ != no_site && same_id(site_names_[last_site_], site)) return last_site_;
+  std::uint32_t find_site(std::string_view site) { return find_site_entry(site).number; }
+
+  // A site's hash (site_hash) and number (find_site) in one lookup. The last
+  // few sites found are checked first, by comparing names: a datagram's or a
+  // connection's hits name one site or a few, and lines that alternate
+  // between a few sites (a CDN's log forwarder) otherwise cost a hash and a
+  // map lookup each (7.6% of pvcd's CPU on the bench's 3-site datagrams).
+  struct site_entry {
+    std::uint64_t hash;
+    std::uint32_t number;
+  };
+  site_entry find_site_entry(std::string_view site) {
+    for (const recent_site& r : recent_sites_)
+      if (same_id(r.name, site)) return {r.hash, r.number};
+    const std::uint64_t hash = site_hash(site);
     const auto it = site_numbers_.find(site);
-    if (it == site_numbers_.end()) return no_site;
-    last_site_ = it->second;
-    return last_site_;
+    if (it == site_numbers_.end()) return {hash, no_site};
+    recent_sites_[next_recent_] = {it->first, hash, it->second};
+    next_recent_ = (next_recent_ + 1) % recent_sites_.size();
+    return {hash, it->second};
   }
 
   // The table's hash of a key (seeded per process).
@@ -265,7 +278,15 @@ class delta_table {
   std::vector<std::string_view> site_names_;
   std::unordered_map<std::string_view, std::uint32_t, seeded_string_hash> site_numbers_;
   std::size_t site_bytes_ = 0;  // names and an estimate of their bookkeeping
-  std::uint32_t last_site_ = no_site;
+  // find_site_entry's cache: names view site_storage_ (an empty name matches
+  // no site: ids have at least one byte).
+  struct recent_site {
+    std::string_view name;
+    std::uint64_t hash = 0;
+    std::uint32_t number = no_site;
+  };
+  std::array<recent_site, 4> recent_sites_{};
+  std::size_t next_recent_ = 0;
   limits limits_;
 };
 
