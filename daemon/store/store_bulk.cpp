@@ -1,10 +1,13 @@
-// Large flushes go to RocksDB as one SST file, ingested atomically.
+// Flushes of more than a few thousand keys go to RocksDB as SST files,
+// ingested atomically.
 //
-// Why: a WriteBatch goes through RocksDB's memtable, a skip list, at about
-// 1 µs per entry on the 2-core bench machine even in key order; a flush of
-// 1M dirty articles is 2M entries, so ~2 s. Written to an SST file in key
-// order and ingested, the same entries take ~0.3 µs each, and the ingest
-// itself is a metadata change (bench/RESULTS.md).
+// Why: a WriteBatch goes through RocksDB's memtable, a skip list, at 1-3 µs
+// per entry on the 2-core bench machine even in key order (each comparison
+// also reads RocksDB's thread-local perf context through __tls_get_addr); a
+// flush of 1M dirty articles is 2M entries, so ~2 s. Written to an SST file
+// in key order and ingested, the same entries take ~0.3 µs each, the ingest
+// itself is a metadata change, and compacting the files later costs less
+// than the inserts did (bench/RESULTS.md, store_options::bulk_flush_min_keys).
 //
 // What stays the same as store::apply: one atomic change holding every
 // count, the site sums, the markers, the widget's keys and #flush_seq (an
