@@ -123,14 +123,20 @@ class pvcd_collector final : public prometheus::Collectable {
                    static_cast<double>(r[k]));
       }
     }
-    std::uint64_t datagrams = 0, drops = 0, tracked = 0;
+    std::uint64_t datagrams = 0, wakeups = 0, drops = 0, tracked = 0;
     for (std::size_t s = 0; s < table_.shard_count(); ++s) {
       datagrams += table_.shard(s).stats().udp_datagrams.get();
+      wakeups += table_.shard(s).stats().udp_wakeups.get();
       drops += table_.shard(s).stats().udp_kernel_drops.get();
       tracked += table_.shard(s).tracked_keys();
     }
     auto dg = family("pvcd_udp_datagrams_total", "UDP datagrams received.", MetricType::Counter);
     add_sample(dg, {}, static_cast<double>(datagrams));
+    auto wk = family("pvcd_udp_receive_wakeups_total",
+                     "Times a UDP listener thread woke and received datagrams; datagrams per "
+                     "wake-up is pvcd_udp_datagrams_total over this.",
+                     MetricType::Counter);
+    add_sample(wk, {}, static_cast<double>(wakeups));
     std::uint64_t connections = 0, evictions = 0;
     for (std::size_t s = 0; s < table_.shard_count(); ++s) {
       connections += table_.shard(s).stats().http_connections.get();
@@ -176,8 +182,8 @@ class pvcd_collector final : public prometheus::Collectable {
     auto info = family("pvcd_build_info", "pvcd version and revision.", MetricType::Gauge);
     add_sample(info, {{"revision", revision}, {"version", version}}, 1);
 
-    std::vector<MetricFamily> out = {accepted, views, rejected, dg, dr,    flushes, errors,
-                                     keys,     last,  stall,    tk, sites, info};
+    std::vector<MetricFamily> out = {accepted, views, rejected, dg,    wk, dr,    flushes,
+                                     errors,   keys,  last,     stall, tk, sites, info};
     if (const key_guard* g = table_.guard()) {
       auto known = family("pvcd_known_keys",
                           "Distinct (site, article) keys pvcd knows (stored or admitted).",

@@ -2,13 +2,18 @@
 
 #include <linux/sock_diag.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
-#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/counter_table.hpp"
@@ -20,7 +25,6 @@ namespace pvc {
 namespace {
 
 namespace asio = boost::asio;
-using udp = asio::ip::udp;
 using error_code = boost::system::error_code;
 
 // Datagrams per recvmmsg call: enough to amortise the syscall, small enough
@@ -38,18 +42,45 @@ constexpr auto drop_check_interval = std::chrono::milliseconds(100);
 // The pause before receiving again after a failed receive.
 constexpr auto retry_after_error = std::chrono::milliseconds(100);
 
+// Gathering. While datagrams keep coming, a worker that has emptied its
+// queue waits gather_wait before the next drain, with the socket out of the
+// event loop's sight, so that one wake-up takes what arrived meanwhile
+// instead of a wake-up per datagram: at 150,000 one-hit datagrams a second,
+// ~30 datagrams a wake instead of ~1. A wake-up (epoll_wait returning, the
+// receive that ends in EAGAIN, the scheduler) costs about what the datagram
+// it brings does (bench/RESULTS.md, issue 20). Hits reach the counter table
+// at most gather_wait later: far inside a flush interval (10 ms at least).
+constexpr auto gather_wait = std::chrono::microseconds(200);
+// Traffic is steady, worth gathering for, when a wake-up comes within this
+// of the last one that found datagrams. Sparser traffic waits in epoll, so a
+// quiet listener pays no timer wake-ups.
+constexpr auto steady_gap = std::chrono::milliseconds(1);
+// Gathering needs room in the kernel queue for what arrives during the wait.
+// With less (SO_RCVBUF capped by net.core.rmem_max) a worker never waits;
+// 4 MiB holds thousands of datagrams, more than 200 us brings at any rate
+// one core can receive.
+constexpr std::size_t min_buffer_to_gather = 4u << 20;
+
+// One socket and the thread that reads it. The socket is not registered with
+// the event loop itself: it sits alone in a private epoll set, registered
+// one-shot, and the loop watches that set's descriptor. Each wait re-arms the
+// registration; the wake-up that ends it disarms it, so while the worker
+// gathers, arriving datagrams wake nobody. (Asio's own registration of a
+// socket is edge-triggered and permanent: every datagram would end the
+// loop's epoll_wait, gathering or not.)
 class worker {
  public:
   // `reports_drops`: this worker's socket is its own (SO_REUSEPORT), or it is
   // the first of the workers sharing one socket: a shared socket's drops are
-  // reported once, not once per worker.
-  worker(asio::io_context& ctx, counter_shard& shard, bool reports_drops)
-      : socket_(ctx),
+  // reported once, not once per worker. Takes ownership of `fd`.
+  worker(asio::io_context& ctx, int fd, counter_shard& shard, bool reports_drops)
+      : fd_(fd),
+        readiness_(ctx),
         shard_(shard),
         drop_timer_(ctx),
         retry_timer_(ctx),
+        gather_timer_(ctx),
         reports_drops_(reports_drops),
-        first_(max_datagram),
         buffers_(batch_size * max_datagram) {
     // Set once: with no name and no control data, recvmmsg only writes
     // msg_len (and msg_flags) back, so the headers stay valid across calls.
@@ -59,10 +90,28 @@ class worker {
       msgs_[i].msg_hdr.msg_iovlen = 1;
     }
   }
+  ~worker() { close_socket(); }
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
 
-  udp::socket& socket() { return socket_; }
+  // The private epoll set, holding the socket; "" or why it failed.
+  std::string open() {
+    const int set = ::epoll_create1(EPOLL_CLOEXEC);
+    if (set < 0) return std::strerror(errno);
+    error_code ec;
+    readiness_.assign(set, ec);
+    if (ec) {
+      ::close(set);
+      return ec.message();
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    if (::epoll_ctl(set, EPOLL_CTL_ADD, fd_, &ev) != 0) return std::strerror(errno);
+    return {};
+  }
 
   void start() {
+    gathers_ = granted_buffer() >= min_buffer_to_gather;
     wait();
     if (reports_drops_) watch_drops();
   }
@@ -73,41 +122,70 @@ class worker {
                   // not stop)
     drop_timer_.cancel();
     retry_timer_.cancel();
+    gather_timer_.cancel();
     if (reports_drops_) read_drops();
     error_code ignored;
-    socket_.close(ignored);
+    readiness_.close(ignored);
+    close_socket();
   }
 
  private:
-  // Waits for the next datagram by receiving it. Asio tries a receive at
-  // once and, when the queue is empty, waits on the edge-triggered epoll
-  // registration it made when the socket opened. async_wait(wait_read) would
-  // do neither: it re-arms with epoll_ctl(MOD) on every wait, ~5% of the
-  // listener's CPU at one hit per datagram (perf: do_epoll_ctl).
+  // What one drain() took.
+  struct drained {
+    std::size_t datagrams = 0;
+    bool capped = false;  // stopped after max_batches full batches: more may be queued
+    int error = 0;        // errno of a failed receive (not EAGAIN)
+  };
+
+  // Waits in the event loop until the socket has a datagram.
   void wait() {
-    socket_.async_receive(asio::buffer(first_), [this](error_code ec, std::size_t n) {
-      if (ec == asio::error::operation_aborted || (ec && stopping_)) return;
-      if (ec) {
-        // A failed receive (ENOMEM, say) does not end the listener: it
-        // tries again shortly, without spinning on a persistent error.
-        spdlog::error("event=udp_receive_failed error=\"{}\" retry_in_ms={}", ec.message(),
-                      retry_after_error.count());
-        retry_timer_.expires_after(retry_after_error);
-        retry_timer_.async_wait([this](error_code timer_ec) {
-          if (!timer_ec && !stopping_) wait();
-        });
-        return;
-      }
-      // Received by the reactor before stop() ran, when the handler runs
-      // after it: counted, as main() runs the handlers still queued before
-      // the final flush (io_threads::run_leftovers).
-      count_udp_datagram({first_.data(), n}, shard_, batch_);
-      // Added after its lines are counted (here and in drain), so a scrape
-      // that sees a datagram sees its lines' results too.
-      shard_.stats().udp_datagrams.add(1);
-      if (stopping_) return;
-      drain(batches_per_wake);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    // Re-arming finds a datagram already queued too: the set is ready at once.
+    if (::epoll_ctl(readiness_.native_handle(), EPOLL_CTL_MOD, fd_, &ev) != 0)
+      return retry_later(errno);
+    readiness_.async_wait(asio::posix::descriptor_base::wait_read, [this](error_code ec) {
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      if (ec) return retry_later(ec.value());
+      // Takes the set's event, which disarms the one-shot registration.
+      epoll_event got;
+      ::epoll_wait(readiness_.native_handle(), &got, 1, 0);
+      const auto now = clock::now();
+      receive(now - last_found_ < steady_gap);
+    });
+  }
+
+  // Drains the queue, then decides how to wait for more: at once when the
+  // drain stopped at its cap (after the loop's other work), gathering when
+  // traffic is steady, else in epoll.
+  void receive(bool steady) {
+    const drained d = drain(batches_per_wake);
+    if (d.error != 0) return retry_later(d.error);
+    if (d.datagrams == 0) return wait();  // nothing came (after a gather: the traffic paused)
+    shard_.stats().udp_wakeups.add(1);
+    last_found_ = clock::now();
+    if (d.capped) {
+      asio::post(readiness_.get_executor(), [this] {
+        if (!stopping_) receive(true);
+      });
+    } else if (gathers_ && steady) {
+      gather_timer_.expires_after(gather_wait);
+      gather_timer_.async_wait([this](error_code ec) {
+        if (!ec && !stopping_) receive(true);
+      });
+    } else {
       wait();
+    }
+  }
+
+  // A failed receive (ENOMEM, say) does not end the listener: it tries again
+  // shortly, without spinning on a persistent error.
+  void retry_later(int error) {
+    spdlog::error("event=udp_receive_failed error=\"{}\" retry_in_ms={}", std::strerror(error),
+                  retry_after_error.count());
+    retry_timer_.expires_after(retry_after_error);
+    retry_timer_.async_wait([this](error_code ec) {
+      if (!ec && !stopping_) wait();
     });
   }
 
@@ -124,33 +202,59 @@ class worker {
   void read_drops() {
     std::array<std::uint32_t, SK_MEMINFO_VARS> info{};
     socklen_t len = sizeof info;
-    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, info.data(), &len) == 0 &&
+    if (::getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, info.data(), &len) == 0 &&
         len > SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
       shard_.stats().udp_kernel_drops.set(info[SK_MEMINFO_DROPS]);
     }
   }
 
-  void drain(int max_batches) {
+  std::size_t granted_buffer() const {
+    int got = 0;
+    socklen_t len = sizeof got;
+    ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &got, &len);
+    return static_cast<std::size_t>(got) / 2;  // Linux reports twice the usable size
+  }
+
+  drained drain(int max_batches) {
+    drained d;
     for (int b = 0; b < max_batches; ++b) {
-      const int n =
-          ::recvmmsg(socket_.native_handle(), msgs_.data(), batch_size, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;                   // EAGAIN: the queue is empty
+      const int n = ::recvmmsg(fd_, msgs_.data(), batch_size, MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) d.error = errno;
+        return d;
+      }
+      if (n == 0) return d;
       udp_counter counter(shard_, batch_);  // the lines of all n datagrams, in batches
       for (int i = 0; i < n; ++i) {
         counter.count({static_cast<const char*>(iov_[i].iov_base), msgs_[i].msg_len});
       }
       counter.finish();  // before the next recvmmsg reuses the buffers
+      // Added after its lines are counted, so a scrape that sees a datagram
+      // sees its lines' results too.
       shard_.stats().udp_datagrams.add(static_cast<std::uint64_t>(n));
-      if (static_cast<std::size_t>(n) < batch_size) return;
+      d.datagrams += static_cast<std::size_t>(n);
+      if (static_cast<std::size_t>(n) < batch_size) return d;
     }
+    d.capped = true;
+    return d;
   }
 
-  udp::socket socket_;
+  void close_socket() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  using clock = std::chrono::steady_clock;
+
+  int fd_;
+  asio::posix::stream_descriptor readiness_;  // the private epoll set
   counter_shard& shard_;
   asio::steady_timer drop_timer_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer gather_timer_;
   bool reports_drops_;
-  std::vector<char> first_;  // the datagram that ends a wait
+  bool gathers_ = false;            // the kernel queue has room to gather in (start())
+  clock::time_point last_found_{};  // the last wake-up that found datagrams
   std::vector<char> buffers_;
   std::array<iovec, batch_size> iov_{};
   std::array<mmsghdr, batch_size> msgs_{};
@@ -200,16 +304,12 @@ std::unique_ptr<udp_listener> udp_listener::start(io_threads& threads, const end
   error = open_listen_sockets(threads.size(), where, SOCK_DGRAM, inherited_fd, fds, p->bound);
   if (!error.empty()) return nullptr;
   for (std::size_t i = 0; i < threads.size(); ++i) {
-    // With one socket from systemd, only the first thread reads its drop count.
-    auto w =
-        std::make_unique<worker>(threads.context(i), table.shard(i), inherited_fd < 0 || i == 0);
     if (inherited_fd < 0) size_receive_buffer(fds[i], options);
-    error_code ec;
-    w->socket().assign(p->bound.host.find(':') != std::string::npos ? udp::v6() : udp::v4(), fds[i],
-                       ec);
-    if (!ec) w->socket().non_blocking(true, ec);
-    if (ec) {
-      error = "cannot use the UDP socket: " + ec.message();
+    // With one socket from systemd, only the first thread reads its drop count.
+    auto w = std::make_unique<worker>(threads.context(i), fds[i], table.shard(i),
+                                      inherited_fd < 0 || i == 0);
+    if (const std::string why = w->open(); !why.empty()) {
+      error = "cannot watch the UDP socket: " + why;
       for (std::size_t j = i + 1; j < fds.size(); ++j)
         ::close(fds[j]);
       return nullptr;

@@ -2,7 +2,10 @@
 // UDP listener: one SO_REUSEPORT socket per I/O thread. Each wakes on
 // readiness (async_wait), then drains the kernel queue with recvmmsg in
 // batches, parsing and counting lines in place: no copy, no allocation, one
-// syscall per batch. Kernel drops come from SO_MEMINFO, read every 100 ms.
+// syscall per batch. While datagrams keep coming, a worker that has emptied
+// its queue waits 200 us before the next drain rather than a wake-up per
+// datagram (udp_listener.cpp, "Gathering"). Kernel drops come from
+// SO_MEMINFO, read every 100 ms.
 //
 // Thread-safety: start/stop from the main thread; receiving on the I/O threads.
 #include <memory>

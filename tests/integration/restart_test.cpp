@@ -204,7 +204,7 @@ TEST_F(restart_test, SigtermThenRestartKeepsEveryCountIncludingUnflushedHits) {
 }
 
 // A final flush of 60,000 new keys is over store_options::bulk_flush_min_keys
-// (50,000), so it is written as one SST file and ingested, not as a
+// (2,000), so it is written as one SST file and ingested, not as a
 // WriteBatch: the restart reads every one of them back exact, and a flush
 // file a crash left behind is removed at start-up.
 TEST_F(restart_test, LargeFinalFlushIsIngestedAsAFileAndReadsBackExact) {
