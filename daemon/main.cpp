@@ -23,6 +23,7 @@
 #include "core/counter_table.hpp"
 #include "core/hash.hpp"
 #include "core/key_guard.hpp"
+#include "core/thread_name.hpp"
 #include "core/title_table.hpp"
 #include "flush/flusher.hpp"
 #include "ingest/beacon_gates.hpp"
@@ -353,7 +354,10 @@ int main(int argc, char** argv) {
   admin_api.listening_on(admin->bound());
 
   io.start();
-  std::thread flush_thread([&] { flush.run(cfg.flush_interval); });
+  std::thread flush_thread([&] {
+    pvc::name_this_thread("pvcd-flush");
+    flush.run(cfg.flush_interval);
+  });
   pvc::liveness_reporter liveness(io, table);
   liveness.start();
   if (cluster) {

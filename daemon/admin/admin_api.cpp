@@ -20,6 +20,7 @@
 #include "core/form_text.hpp"
 #include "core/hash.hpp"
 #include "core/hex.hpp"
+#include "core/thread_name.hpp"
 #include "core/title_table.hpp"
 #include "core/title_text.hpp"
 #include "flush/flusher.hpp"
@@ -528,7 +529,10 @@ admin_api::admin_api(store& db, reader& reads, counter_table& table, const flush
       std::filesystem::remove_all(entry.path(), ec);
     }
   }
-  impl_->worker = std::thread([m = impl_.get()] { m->run_worker(); });
+  impl_->worker = std::thread([m = impl_.get()] {
+    name_this_thread("pvcd-admin");
+    m->run_worker();
+  });
 }
 
 void admin_api::set_idle_limits(std::chrono::milliseconds export_after,

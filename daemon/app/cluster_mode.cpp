@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/cluster_keys.hpp"
+#include "core/thread_name.hpp"
 #include "core/visitor_id.hpp"
 #include "core/visitors.hpp"
 #include "flush/flusher.hpp"
@@ -112,7 +113,11 @@ void cluster_mode::attach(flusher& flush) {
 
 void cluster_mode::start() {
   reader_->start();
-  if (!ship_thread_.joinable()) ship_thread_ = std::thread([this] { shipper_->run(); });
+  if (!ship_thread_.joinable())
+    ship_thread_ = std::thread([this] {
+      name_this_thread("pvcd-ship");
+      shipper_->run();
+    });
 }
 
 void cluster_mode::stop(std::chrono::milliseconds grace) {

@@ -4,6 +4,7 @@
 
 #include "app/systemd.hpp"
 #include "core/counter_table.hpp"
+#include "core/thread_name.hpp"
 #include "ingest/io_threads.hpp"
 
 namespace pvc {
@@ -16,7 +17,10 @@ void liveness_reporter::start() {
                       std::chrono::seconds(5))
                 : std::chrono::milliseconds(5000);
   watchdog_ = watchdog.count() > 0;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("pvcd-liveness");
+    run();
+  });
 }
 
 void liveness_reporter::stop() {

@@ -4,6 +4,9 @@
 
 #include <boost/asio/post.hpp>
 #include <future>
+#include <string>
+
+#include "core/thread_name.hpp"
 
 namespace pvc {
 
@@ -25,8 +28,9 @@ io_threads::~io_threads() {
 
 void io_threads::start() {
   running_ = true;
-  for (auto& ctx : contexts_) {
-    threads_.emplace_back([c = ctx.get()] {
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([c = contexts_[i].get(), i] {
+      name_this_thread("pvcd-io-" + std::to_string(i));
       for (;;) {
         try {
           c->run();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include "core/cluster_keys.hpp"
 #include "core/counter_table.hpp"
+#include "core/thread_name.hpp"
 #include "core/visitors.hpp"
 
 namespace pvc {
@@ -53,7 +54,11 @@ cluster_reader::~cluster_reader() {
 }
 
 void cluster_reader::start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { run_refresher(); });
+  if (!thread_.joinable())
+    thread_ = std::thread([this] {
+      name_this_thread("pvcd-refresh");
+      run_refresher();
+    });
 }
 
 void cluster_reader::stop() {
