@@ -342,6 +342,36 @@ void BM_table_vs_map_boost_flat_map(benchmark::State& state) {
 }
 BENCHMARK(BM_table_vs_map_boost_flat_map)->Arg(100'000)->Arg(1'000'000)->UseRealTime();
 
+// The latency of one load that misses the caches, for the floor of the
+// one-line-per-call rows: a chase through cache lines in one random cycle
+// over `bytes` (each load's address comes from the one before, as a probe's
+// record address comes from its slot), so no prefetcher and no overlap helps.
+// The 1M-id Zipf lines hold ~225k keys: a 4 MiB slot array and ~9 MiB of key
+// records, against 1 MiB of L2 per core.
+void BM_dependent_load(benchmark::State& state) {
+  struct alignas(64) line {
+    std::uint32_t next;
+  };
+  const auto lines = static_cast<std::size_t>(state.range(0)) / sizeof(line);
+  std::vector<line> ring(lines);
+  // Sattolo's shuffle: one cycle through every line.
+  std::vector<std::uint32_t> order(lines);
+  for (std::uint32_t i = 0; i < lines; ++i)
+    order[i] = i;
+  std::mt19937 rng(11);
+  for (std::size_t i = lines - 1; i > 0; --i)
+    std::swap(order[i], order[std::uniform_int_distribution<std::size_t>(0, i - 1)(rng)]);
+  for (std::size_t i = 0; i < lines; ++i)
+    ring[order[i]].next = order[(i + 1) % lines];
+  std::uint32_t at = order[0];
+  for (auto _ : state) {
+    at = ring[at].next;
+    benchmark::DoNotOptimize(at);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_dependent_load)->Arg(256 << 10)->Arg(4 << 20)->Arg(16 << 20)->Arg(64 << 20);
+
 // Drain 1M dirty keys from a shard and write them to RocksDB in one batch.
 void BM_flush_1M_keys(benchmark::State& state) {
   const std::size_t keys = static_cast<std::size_t>(state.range(0));
