@@ -53,7 +53,7 @@ int open_socket(const pvc::endpoint& e, int rcvbuf) {
 }
 
 // --gather-us: what pvcd's listener does while datagrams keep coming (a wake
-// within 1 ms of the last that found datagrams): after emptying the queue,
+// within the same wait of the last that found datagrams): after emptying the queue,
 // wait this long and drain again instead of polling, so one wake-up takes
 // what arrived meanwhile. 0, the default, polls after every drain. With the
 // same wait as pvcd, the sink's CPU per datagram is the receive pattern's own
@@ -77,7 +77,7 @@ void receive(int fd, totals& t) {
     } else {
       pollfd p{fd, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
-      steady = clock::now() - last_found < std::chrono::milliseconds(1);
+      steady = clock::now() - last_found < gather;
     }
     const std::uint64_t before = datagrams;
     for (;;) {

@@ -46,15 +46,17 @@ constexpr auto retry_after_error = std::chrono::milliseconds(100);
 // queue waits gather_wait before the next drain, with the socket out of the
 // event loop's sight, so that one wake-up takes what arrived meanwhile
 // instead of a wake-up per datagram: at 150,000 one-hit datagrams a second,
-// ~30 datagrams a wake instead of ~1. A wake-up (epoll_wait returning, the
+// ~45 datagrams a wake instead of 1-2 (perf stat). A wake-up (epoll_wait returning, the
 // receive that ends in EAGAIN, the scheduler) costs about what the datagram
 // it brings does (bench/RESULTS.md, issue 20). Hits reach the counter table
 // at most gather_wait later: far inside a flush interval (10 ms at least).
 constexpr auto gather_wait = std::chrono::microseconds(200);
-// Traffic is steady, worth gathering for, when a wake-up comes within this
-// of the last one that found datagrams. Sparser traffic waits in epoll, so a
-// quiet listener pays no timer wake-ups.
-constexpr auto steady_gap = std::chrono::milliseconds(1);
+// Traffic is steady, worth gathering for, when a wake-up comes within
+// gather_wait of the last one that found datagrams: a wait then brings at
+// least about one more. Sparser traffic waits in epoll, so a quiet listener
+// pays no timer wake-ups (with a longer gap a wait would mostly find
+// nothing: two wake-ups a datagram instead of one).
+constexpr auto steady_gap = gather_wait;
 // Gathering needs room in the kernel queue for what arrives during the wait.
 // With less (SO_RCVBUF capped by net.core.rmem_max) a worker never waits;
 // 4 MiB holds thousands of datagrams, more than 200 us brings at any rate
@@ -62,12 +64,14 @@ constexpr auto steady_gap = std::chrono::milliseconds(1);
 constexpr std::size_t min_buffer_to_gather = 4u << 20;
 
 // One socket and the thread that reads it. The socket is not registered with
-// the event loop itself: it sits alone in a private epoll set, registered
-// one-shot, and the loop watches that set's descriptor. Each wait re-arms the
-// registration; the wake-up that ends it disarms it, so while the worker
-// gathers, arriving datagrams wake nobody. (Asio's own registration of a
-// socket is edge-triggered and permanent: every datagram would end the
-// loop's epoll_wait, gathering or not.)
+// the event loop itself: it sits alone in a private epoll set, and the loop
+// watches that set's descriptor. A worker that gathers registers the socket
+// one-shot: each wait re-arms it and the wake-up that ends the wait disarms
+// it, so while the worker gathers, arriving datagrams wake nobody. (Asio's
+// own registration of a socket is edge-triggered and permanent: every
+// datagram would end the loop's epoll_wait, gathering or not.) A worker that
+// does not gather registers it level-triggered, once: the set is ready while
+// the queue holds a datagram, and a wait costs no re-arm.
 class worker {
  public:
   // `reports_drops`: this worker's socket is its own (SO_REUSEPORT), or it is
@@ -104,14 +108,14 @@ class worker {
       ::close(set);
       return ec.message();
     }
+    gathers_ = granted_buffer() >= min_buffer_to_gather;
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.events = registration();
     if (::epoll_ctl(set, EPOLL_CTL_ADD, fd_, &ev) != 0) return std::strerror(errno);
     return {};
   }
 
   void start() {
-    gathers_ = granted_buffer() >= min_buffer_to_gather;
     wait();
     if (reports_drops_) watch_drops();
   }
@@ -137,19 +141,31 @@ class worker {
     int error = 0;        // errno of a failed receive (not EAGAIN)
   };
 
-  // Waits in the event loop until the socket has a datagram.
+  std::uint32_t registration() const { return gathers_ ? EPOLLIN | EPOLLONESHOT : EPOLLIN; }
+
+  // Waits in the event loop until the socket has a datagram. A datagram
+  // queued before the wait starts ends it at once: re-arming the one-shot
+  // registration checks the socket, and so does the EPOLL_CTL_MOD that Asio
+  // issues for every async_wait on a descriptor (epoll_reactor::start_op,
+  // Boost 1.81), which re-checks the set itself.
   void wait() {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLONESHOT;
-    // Re-arming finds a datagram already queued too: the set is ready at once.
-    if (::epoll_ctl(readiness_.native_handle(), EPOLL_CTL_MOD, fd_, &ev) != 0)
-      return retry_later(errno);
+    if (gathers_) {
+      epoll_event ev{};
+      ev.events = registration();
+      if (::epoll_ctl(readiness_.native_handle(), EPOLL_CTL_MOD, fd_, &ev) != 0)
+        return retry_later("udp_wait_failed", errno);
+    }
     readiness_.async_wait(asio::posix::descriptor_base::wait_read, [this](error_code ec) {
       if (ec == asio::error::operation_aborted || stopping_) return;
-      if (ec) return retry_later(ec.value());
-      // Takes the set's event, which disarms the one-shot registration.
-      epoll_event got;
-      ::epoll_wait(readiness_.native_handle(), &got, 1, 0);
+      if (ec) return retry_later("udp_wait_failed", ec.value());
+      if (gathers_) {
+        // Takes the set's event, which disarms the one-shot registration.
+        // With a socket shared by several workers (systemd's), another one
+        // may have emptied the queue first: then there is no event, the
+        // registration stays armed, and the drain below finds nothing.
+        epoll_event got;
+        ::epoll_wait(readiness_.native_handle(), &got, 1, 0);
+      }
       const auto now = clock::now();
       receive(now - last_found_ < steady_gap);
     });
@@ -160,10 +176,12 @@ class worker {
   // traffic is steady, else in epoll.
   void receive(bool steady) {
     const drained d = drain(batches_per_wake);
-    if (d.error != 0) return retry_later(d.error);
+    if (d.datagrams != 0) {
+      shard_.stats().udp_wakeups.add(1);
+      last_found_ = clock::now();
+    }
+    if (d.error != 0) return retry_later("udp_receive_failed", d.error);
     if (d.datagrams == 0) return wait();  // nothing came (after a gather: the traffic paused)
-    shard_.stats().udp_wakeups.add(1);
-    last_found_ = clock::now();
     if (d.capped) {
       asio::post(readiness_.get_executor(), [this] {
         if (!stopping_) receive(true);
@@ -178,10 +196,10 @@ class worker {
     }
   }
 
-  // A failed receive (ENOMEM, say) does not end the listener: it tries again
-  // shortly, without spinning on a persistent error.
-  void retry_later(int error) {
-    spdlog::error("event=udp_receive_failed error=\"{}\" retry_in_ms={}", std::strerror(error),
+  // A failed receive (ENOMEM, say) or wait does not end the listener: it
+  // tries again shortly, without spinning on a persistent error.
+  void retry_later(const char* event, int error) {
+    spdlog::error("event={} error=\"{}\" retry_in_ms={}", event, std::strerror(error),
                   retry_after_error.count());
     retry_timer_.expires_after(retry_after_error);
     retry_timer_.async_wait([this](error_code ec) {
@@ -253,7 +271,7 @@ class worker {
   asio::steady_timer retry_timer_;
   asio::steady_timer gather_timer_;
   bool reports_drops_;
-  bool gathers_ = false;            // the kernel queue has room to gather in (start())
+  bool gathers_ = false;            // the kernel queue has room to gather in (open())
   clock::time_point last_found_{};  // the last wake-up that found datagrams
   std::vector<char> buffers_;
   std::array<iovec, batch_size> iov_{};
