@@ -50,8 +50,8 @@ struct shard_stats {
   std::array<owned_counter, transport_count> views_accepted;  // sum of their COUNTs
   std::array<std::array<owned_counter, reject_reason_count>, transport_count> hits_rejected;
   owned_counter udp_datagrams;
-  owned_counter
-      udp_wakeups;  // times the listener woke and found datagrams (gathering, udp_listener)
+  // Times the UDP listener woke and found datagrams (see "Gathering" in udp_listener.cpp).
+  owned_counter udp_wakeups;
   owned_counter udp_kernel_drops;  // this thread's socket's drop count (SO_MEMINFO)
   owned_counter http_connections;  // open now (a gauge), both listeners
   owned_counter http_evictions;    // closed to stay under http_max_connections

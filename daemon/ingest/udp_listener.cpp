@@ -63,6 +63,14 @@ constexpr auto steady_gap = gather_wait;
 // one core can receive.
 constexpr std::size_t min_buffer_to_gather = 4u << 20;
 
+// The receive buffer a socket was granted, in bytes usable for datagrams.
+std::size_t granted_receive_buffer(int fd) {
+  int got = 0;
+  socklen_t len = sizeof got;
+  ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
+  return static_cast<std::size_t>(got) / 2;  // Linux reports twice the usable size
+}
+
 // One socket and the thread that reads it. The socket is not registered with
 // the event loop itself: it sits alone in a private epoll set, and the loop
 // watches that set's descriptor. A worker that gathers registers the socket
@@ -108,7 +116,7 @@ class worker {
       ::close(set);
       return ec.message();
     }
-    gathers_ = granted_buffer() >= min_buffer_to_gather;
+    gathers_ = granted_receive_buffer(fd_) >= min_buffer_to_gather;
     epoll_event ev{};
     ev.events = registration();
     if (::epoll_ctl(set, EPOLL_CTL_ADD, fd_, &ev) != 0) return std::strerror(errno);
@@ -166,8 +174,7 @@ class worker {
         epoll_event got;
         ::epoll_wait(readiness_.native_handle(), &got, 1, 0);
       }
-      const auto now = clock::now();
-      receive(now - last_found_ < steady_gap);
+      receive(clock::now() - last_found_ < steady_gap);
     });
   }
 
@@ -226,13 +233,6 @@ class worker {
     }
   }
 
-  std::size_t granted_buffer() const {
-    int got = 0;
-    socklen_t len = sizeof got;
-    ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &got, &len);
-    return static_cast<std::size_t>(got) / 2;  // Linux reports twice the usable size
-  }
-
   drained drain(int max_batches) {
     drained d;
     for (int b = 0; b < max_batches; ++b) {
@@ -289,13 +289,10 @@ void size_receive_buffer(int fd, const udp_options& o) {
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
   }
-  int got = 0;
-  socklen_t len = sizeof got;
-  ::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len);
-  // Linux reports twice the usable size; net.core.rmem_max caps the request.
-  if (got / 2 < want) {
+  // net.core.rmem_max caps the request.
+  if (const std::size_t got = granted_receive_buffer(fd); got < o.receive_buffer) {
     spdlog::warn("event=udp_rcvbuf_capped wanted={} got={} hint=\"raise net.core.rmem_max\"", want,
-                 got / 2);
+                 got);
   }
 }
 
