@@ -53,12 +53,14 @@ int open_socket(const pvc::endpoint& e, int rcvbuf) {
 }
 
 // --gather-us: what pvcd's listener does while datagrams keep coming (a wake
-// within the same wait of the last that found datagrams): after emptying the queue,
+// within steady_gap of the last that found datagrams): after emptying the queue,
 // wait this long and drain again instead of polling, so one wake-up takes
 // what arrived meanwhile. 0, the default, polls after every drain. With the
 // same wait as pvcd, the sink's CPU per datagram is the receive pattern's own
 // cost, and pvcd's extra over it is its parse, count and flush.
 std::chrono::microseconds gather{0};
+// pvcd's steady_gap (daemon/ingest/udp_listener.cpp).
+constexpr auto steady_gap = std::chrono::microseconds(200);
 
 void receive(int fd, totals& t) {
   constexpr std::size_t batch = 32;
@@ -77,7 +79,7 @@ void receive(int fd, totals& t) {
     } else {
       pollfd p{fd, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
-      steady = clock::now() - last_found < gather;
+      steady = clock::now() - last_found < steady_gap;
     }
     const std::uint64_t before = datagrams;
     for (;;) {
@@ -127,7 +129,7 @@ int main(int argc, char** argv) {
   unsigned gather_us = 0;
   app.add_option("--gather-us", gather_us,
                  "while datagrams keep coming, wait this long after emptying the queue instead "
-                 "of polling (pvcd waits 200); 0 = poll after every drain");
+                 "of polling (pvcd waits 1000); 0 = poll after every drain");
   CLI11_PARSE(app, argc, argv);
   gather = std::chrono::microseconds(gather_us);
   auto e = pvc::parse_endpoint(listen);

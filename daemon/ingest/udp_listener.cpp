@@ -45,22 +45,24 @@ constexpr auto retry_after_error = std::chrono::milliseconds(100);
 // Gathering. While datagrams keep coming, a worker that has emptied its
 // queue waits gather_wait before the next drain, with the socket out of the
 // event loop's sight, so that one wake-up takes what arrived meanwhile
-// instead of a wake-up per datagram: at 150,000 one-hit datagrams a second,
-// ~45 datagrams a wake instead of 1-2 (perf stat). A wake-up (epoll_wait returning, the
-// receive that ends in EAGAIN, the scheduler) costs about what the datagram
-// it brings does (bench/RESULTS.md, issue 20). Hits reach the counter table
-// at most gather_wait later: far inside a flush interval (10 ms at least).
-constexpr auto gather_wait = std::chrono::microseconds(200);
+// instead of a wake-up per datagram. A wake-up (epoll_wait returning, the
+// scheduler, the receive that ends in EAGAIN, the timer) costs about what the
+// datagram it brings does, and more in a VM (bench/RESULTS.md, issue 20).
+// 1 ms, not less: at 150,000 one-hit datagrams a second a 200 us wait left
+// pvcd at 1.07x the raw sink's CPU a datagram, 1 ms at 0.87x (A/B, same VM).
+// Hits reach the counter table at most gather_wait later: far inside a flush
+// interval (10 ms at least).
+constexpr auto gather_wait = std::chrono::milliseconds(1);
 // Traffic is steady, worth gathering for, when a wake-up comes within
-// gather_wait of the last one that found datagrams: a wait then brings at
-// least about one more. Sparser traffic waits in epoll, so a quiet listener
-// pays no timer wake-ups (with a longer gap a wait would mostly find
-// nothing: two wake-ups a datagram instead of one).
-constexpr auto steady_gap = gather_wait;
+// steady_gap of the last one that found datagrams: 5,000 datagrams a second
+// or more, so a wait brings about five or more. Sparser traffic waits in
+// epoll, so a quiet listener pays no timer wake-ups (with a longer gap a wait
+// would often find nothing: two wake-ups a datagram instead of one).
+constexpr auto steady_gap = std::chrono::microseconds(200);
 // Gathering needs room in the kernel queue for what arrives during the wait.
 // With less (SO_RCVBUF capped by net.core.rmem_max) a worker never waits;
-// 4 MiB holds thousands of datagrams, more than 200 us brings at any rate
-// one core can receive.
+// 4 MiB holds thousands of datagrams, more than 1 ms brings at any rate one
+// core can receive (~600 small datagrams, under 1 MiB with their overhead).
 constexpr std::size_t min_buffer_to_gather = 4u << 20;
 
 // The receive buffer a socket was granted, in bytes usable for datagrams.

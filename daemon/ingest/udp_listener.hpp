@@ -3,7 +3,7 @@
 // readiness (async_wait), then drains the kernel queue with recvmmsg in
 // batches, parsing and counting lines in place: no copy, no allocation, one
 // syscall per batch. While datagrams keep coming, a worker that has emptied
-// its queue waits 200 us before the next drain rather than a wake-up per
+// its queue waits 1 ms before the next drain rather than a wake-up per
 // datagram (udp_listener.cpp, "Gathering"). Kernel drops come from
 // SO_MEMINFO, read every 100 ms.
 //
