@@ -50,19 +50,23 @@ constexpr auto retry_after_error = std::chrono::milliseconds(100);
 // datagram it brings does, and more in a VM (bench/RESULTS.md, issue 20).
 // 1 ms, not less: at 150,000 one-hit datagrams a second a 200 us wait left
 // pvcd at 1.07x the raw sink's CPU a datagram, 1 ms at 0.87x (A/B, same VM).
-// Hits reach the counter table at most gather_wait later: far inside a flush
-// interval (10 ms at least).
+// Hits reach the counter table about gather_wait later (plus what else the
+// thread is running): far inside a flush interval (10 ms at least).
 constexpr auto gather_wait = std::chrono::milliseconds(1);
-// Traffic is steady, worth gathering for, when a wake-up comes within
-// steady_gap of the last one that found datagrams: 5,000 datagrams a second
-// or more, so a wait brings about five or more. Sparser traffic waits in
-// epoll, so a quiet listener pays no timer wake-ups (with a longer gap a wait
-// would often find nothing: two wake-ups a datagram instead of one).
+// Traffic is steady, worth starting to gather for, when a wake-up comes
+// within steady_gap of the last one that found datagrams: 5,000 datagrams a
+// second or more, so the first wait brings about five. Once gathering, a
+// worker goes on while each wait finds something: down to about 1,000 a
+// second, where a wait brings one or two, and a wake-up a millisecond is
+// still no more than a wake-up per datagram. Sparser traffic waits in epoll,
+// so a quiet listener pays no timer wake-ups.
 constexpr auto steady_gap = std::chrono::microseconds(200);
 // Gathering needs room in the kernel queue for what arrives during the wait.
-// With less (SO_RCVBUF capped by net.core.rmem_max) a worker never waits;
-// 4 MiB holds thousands of datagrams, more than 1 ms brings at any rate one
-// core can receive (~600 small datagrams, under 1 MiB with their overhead).
+// With less (SO_RCVBUF capped by net.core.rmem_max) a worker never waits.
+// 4 MiB (the kernel lets a queue hold twice that) takes what 1 ms brings at
+// the most one core could count: about 1,300 small datagrams (792 ns of CPU
+// a datagram at full rate, bench/RESULTS.md), a few MiB at worst with a NIC's
+// page-sized buffers; and a drain that reaches its cap goes on at once.
 constexpr std::size_t min_buffer_to_gather = 4u << 20;
 
 // The receive buffer a socket was granted, in bytes usable for datagrams.

@@ -308,7 +308,7 @@ TEST_F(counts_test, TwentyThousandHitsOverHttpAndUdpComeBackExact) {
 }
 
 // Steady one-hit datagrams, four at a time every ~50-100 us (gaps under the
-// listener's 200 us mark for steady traffic, ~40,000 a second at most),
+// listener's 200 us mark for steady traffic, ~80,000 a second at most),
 // are gathered: a wake-up takes what came during the listener's 1 ms wait,
 // dozens of datagrams, so pvcd wakes under a quarter as often as it receives
 // datagrams; and every hit is still counted. Without gathering, the receiver
