@@ -103,6 +103,9 @@ void receive(int fd, totals& t) {
         lines += l;
       }
       datagrams += static_cast<std::uint64_t>(n);
+      // A short batch emptied the queue: another call would find nothing
+      // (pvcd's listener stops here too, so both pay one receive per drain).
+      if (static_cast<std::size_t>(n) < batch) break;
     }
     const bool found = datagrams != before;
     if (found) last_found = clock::now();
